@@ -1,0 +1,17 @@
+using BankGrains.Grains.Interfaces;
+
+namespace BankGrains.Grains;
+
+/// <summary>What an account grain stores. Unopened accounts have no record.</summary>
+public sealed class AccountState
+{
+    public bool IsOpen { get; set; }
+    public Guid CustomerId { get; set; }
+    public AccountProduct Product { get; set; }
+    public Currency Currency { get; set; }
+    public Money Balance { get; set; }
+    public Money OverdraftLimit { get; set; }
+    public AccountStatus Status { get; set; }
+    public string? FrozenReason { get; set; }
+    public DateTimeOffset OpenedAt { get; set; }
+}

@@ -1,0 +1,4 @@
+namespace System.Runtime.CompilerServices;
+
+// netstandard2.0 lacks this type; records and init accessors need it.
+internal static class IsExternalInit;

@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+
+namespace BankGrains.Runtime.CodeGeneration;
+
+/// <summary>
+/// Finds the generated description of a grain interface. Catalogs are loaded per assembly on first
+/// use, so nothing has to be registered by hand.
+/// </summary>
+public static class GrainInterfaceRegistry
+{
+    private static readonly ConcurrentDictionary<Type, GrainInterfaceDescription> Descriptions = new();
+    private static readonly ConcurrentDictionary<Assembly, bool> LoadedAssemblies = new();
+
+    public static GrainInterfaceDescription Get(Type interfaceType)
+    {
+        if (Descriptions.TryGetValue(interfaceType, out var description)) return description;
+        Load(interfaceType.Assembly);
+        return Descriptions.TryGetValue(interfaceType, out description)
+            ? description
+            : throw new InvalidOperationException(
+                $"No generated grain reference for '{interfaceType.FullName}'. Grain interfaces must extend IGrain, be declared " +
+                "in a project that references BankGrains.CodeGen as an analyzer, and compile without BG diagnostics.");
+    }
+
+    public static IEnumerable<GrainInterfaceDescription> All(Assembly assembly)
+    {
+        Load(assembly);
+        return Descriptions.Values.Where(d => d.InterfaceType.Assembly == assembly);
+    }
+
+    private static void Load(Assembly assembly)
+    {
+        if (!LoadedAssemblies.TryAdd(assembly, true)) return;
+        foreach (var attribute in assembly.GetCustomAttributes<GrainInterfaceCatalogAttribute>())
+        {
+            var catalog = (IGrainInterfaceCatalog)Activator.CreateInstance(attribute.CatalogType)!;
+            foreach (var description in catalog.Interfaces)
+                Descriptions.TryAdd(description.InterfaceType, description);
+        }
+    }
+}

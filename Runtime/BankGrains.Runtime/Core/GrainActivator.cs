@@ -1,0 +1,51 @@
+using System.Reflection;
+using BankGrains.Runtime.Persistence;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace BankGrains.Runtime.Core;
+
+/// <summary>
+/// Constructs a grain instance: [PersistentState] parameters get a state bound to this grain id and
+/// the named storage; every other parameter comes from the silo's services.
+/// </summary>
+internal static class GrainActivator
+{
+    public static Grain Create(GrainClassInfo info, ActivationData activation, List<IPersistentStateBinding> states)
+    {
+        var services = activation.Runtime.Services;
+        var parameters = info.Constructor.GetParameters();
+        var arguments = new object?[parameters.Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            var parameter = parameters[i];
+            if (parameter.GetCustomAttribute<PersistentStateAttribute>() is { } attribute)
+            {
+                var state = CreateState(parameter, attribute, activation.GrainId, services);
+                states.Add(state);
+                arguments[i] = state;
+            }
+            else
+            {
+                arguments[i] = services.GetService(parameter.ParameterType)
+                    ?? (parameter.HasDefaultValue ? parameter.DefaultValue
+                        : throw new InvalidOperationException(
+                            $"Grain {info.ClassType.Name} needs a {parameter.ParameterType.Name} ('{parameter.Name}') that is not registered."));
+            }
+        }
+        return (Grain)info.Constructor.Invoke(arguments);
+    }
+
+    private static IPersistentStateBinding CreateState(ParameterInfo parameter, PersistentStateAttribute attribute, GrainId grainId, IServiceProvider services)
+    {
+        var type = parameter.ParameterType;
+        if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(IPersistentState<>))
+            throw new InvalidOperationException($"[PersistentState] parameter '{parameter.Name}' must be an IPersistentState<T>.");
+        var storage = attribute.StorageName is null
+            ? services.GetService<IGrainStorage>()
+            : services.GetKeyedService<IGrainStorage>(attribute.StorageName);
+        if (storage is null)
+            throw new InvalidOperationException($"No grain storage '{attribute.StorageName ?? "(default)"}' is registered for state '{attribute.StateName}'.");
+        var stateType = typeof(PersistentState<>).MakeGenericType(type.GetGenericArguments()[0]);
+        return (IPersistentStateBinding)Activator.CreateInstance(stateType, attribute.StateName, grainId, storage)!;
+    }
+}

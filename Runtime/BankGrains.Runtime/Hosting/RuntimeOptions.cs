@@ -1,0 +1,46 @@
+namespace BankGrains.Runtime.Hosting;
+
+/// <summary>Which cluster this process belongs to. Several clusters may share one database.</summary>
+public sealed class ClusterOptions
+{
+    public const string Section = "Cluster";
+
+    /// <summary>The cluster (service) id: scopes grain state, reminders and membership in storage.</summary>
+    public string Id { get; set; } = "bankgrains";
+}
+
+/// <summary>Grain call behaviour (Orleans: SiloMessagingOptions).</summary>
+public sealed class MessagingOptions
+{
+    public const string Section = "Runtime:Messaging";
+
+    /// <summary>How long a caller waits for a response before a <see cref="GrainCallTimeoutException"/> (Orleans: 30 s).</summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Idle activation collection (Orleans: GrainCollectionOptions).</summary>
+public sealed class GrainCollectionOptions
+{
+    public const string Section = "Runtime:Collection";
+
+    /// <summary>An activation idle this long is deactivated (Orleans: 15 min). [CollectionAgeLimit] overrides per class.</summary>
+    public TimeSpan CollectionAge { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How often the collector looks for idle activations (Orleans: 1 min).</summary>
+    public TimeSpan CollectionQuantum { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How long a graceful shutdown waits for activations to finish their work and deactivate.</summary>
+    public TimeSpan DeactivationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Durable reminders (Orleans: ReminderOptions).</summary>
+public sealed class ReminderOptions
+{
+    public const string Section = "Runtime:Reminders";
+
+    /// <summary>Shortest allowed period (Orleans: 1 min); tests shorten it.</summary>
+    public TimeSpan MinimumPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the silo re-reads the reminder table to pick up changes made elsewhere.</summary>
+    public TimeSpan RefreshPeriod { get; set; } = TimeSpan.FromMinutes(1);
+}

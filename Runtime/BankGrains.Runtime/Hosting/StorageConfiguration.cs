@@ -1,0 +1,63 @@
+using BankGrains.Runtime.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace BankGrains.Runtime.Hosting;
+
+/// <summary>Where durable state lives when no PostgreSQL is configured.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Folder of the embedded SQLite database (bankgrains.db); relative paths are from the working directory.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    public const string SqliteFileName = "bankgrains.db";
+}
+
+/// <summary>The durable storage choices: SQLite (one machine, the default) and PostgreSQL (the cluster).</summary>
+public static class StorageConfiguration
+{
+    /// <summary>
+    /// ConnectionStrings:Postgres set → PostgreSQL; otherwise SQLite in Storage:DataDirectory.
+    /// Either way the schema comes from the scripts in sql/, applied before the silo starts.
+    /// </summary>
+    public static SiloBuilder UseStorageFromConfiguration(this SiloBuilder silo, IConfiguration configuration)
+    {
+        var postgres = configuration.GetConnectionString("Postgres");
+        if (!string.IsNullOrWhiteSpace(postgres)) return silo.UsePostgresStorage(postgres);
+        var options = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        return silo.UseSqliteStorage(Path.Combine(options.DataDirectory, StorageOptions.SqliteFileName));
+    }
+
+    /// <summary>The embedded default: one SQLite file in WAL mode with synchronous=FULL.</summary>
+    public static SiloBuilder UseSqliteStorage(this SiloBuilder silo, string databasePath)
+    {
+        silo.UseStorage(
+            sp => new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), ServiceId(sp)),
+            sp => new SqliteReminderTable(sp.GetRequiredService<SqliteDatabase>(), ServiceId(sp)));
+        silo.Services.AddSingleton(_ => new SqliteDatabase(databasePath));
+        silo.Services.AddSingleton<IStorageInitializer>(sp => new Initializer(ct => sp.GetRequiredService<SqliteDatabase>().InitializeAsync(ct)));
+        return silo;
+    }
+
+    /// <summary>The cluster's store: PostgreSQL through one pooled Npgsql data source.</summary>
+    public static SiloBuilder UsePostgresStorage(this SiloBuilder silo, string connectionString)
+    {
+        silo.UseStorage(
+            sp => new PostgresGrainStorage(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp)),
+            sp => new PostgresReminderTable(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp)));
+        silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        silo.Services.AddSingleton<IStorageInitializer>(sp => new Initializer(ct => SchemaMigrator.ApplyAsync(sp.GetRequiredService<NpgsqlDataSource>(), ct)));
+        return silo;
+    }
+
+    private static string ServiceId(IServiceProvider services) => services.GetRequiredService<IOptions<ClusterOptions>>().Value.Id;
+
+    private sealed class Initializer(Func<CancellationToken, Task> initialize) : IStorageInitializer
+    {
+        public Task InitializeAsync(CancellationToken cancellationToken) => initialize(cancellationToken);
+    }
+}
