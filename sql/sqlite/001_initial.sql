@@ -1,7 +1,8 @@
 -- BankGrains schema, SQLite. Applied by SchemaMigrator in file-name order, one IMMEDIATE transaction
 -- per script. Every statement is idempotent so a half-known state is harmless.
 -- STRICT tables: SQLite would otherwise store whatever type it is given.
--- Timestamps are UTC ISO-8601 text ('2024-01-31T12:00:00.000Z'), which sorts correctly as text.
+-- Timestamps are UTC ISO-8601 text, which sorts correctly as text: updated_at and applied_at to the
+-- millisecond ('2024-01-31T12:00:00.123Z'), start_at to the microsecond like PostgreSQL's timestamptz.
 
 -- Which scripts have run. The migrator looks for this table before anything else.
 CREATE TABLE IF NOT EXISTS schema_migrations (

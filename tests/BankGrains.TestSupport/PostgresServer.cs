@@ -46,7 +46,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public string ConnectionString => ConnectionStringFor("postgres");
 
     /// <summary>
-    /// The server of this test process: started on first call, stopped when the process exits.
+    /// The server of this test process: started on first call, stopped when the process exits (on
+    /// ProcessExit, and by a detached watchdog should the test runner kill the host first).
     /// Disposing it does nothing, since other test classes may still use it.
     /// </summary>
     public static Task<PostgresServer> SharedAsync() => Shared.Value;

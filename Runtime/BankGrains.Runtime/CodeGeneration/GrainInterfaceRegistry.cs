@@ -10,7 +10,7 @@ namespace BankGrains.Runtime.CodeGeneration;
 public static class GrainInterfaceRegistry
 {
     private static readonly ConcurrentDictionary<Type, GrainInterfaceDescription> Descriptions = new();
-    private static readonly ConcurrentDictionary<Assembly, bool> LoadedAssemblies = new();
+    private static readonly ConcurrentDictionary<Assembly, Lazy<bool>> LoadedAssemblies = new();
 
     public static GrainInterfaceDescription Get(Type interfaceType)
     {
@@ -29,14 +29,18 @@ public static class GrainInterfaceRegistry
         return Descriptions.Values.Where(d => d.InterfaceType.Assembly == assembly);
     }
 
-    private static void Load(Assembly assembly)
+    // Lazy makes concurrent first lookups wait until the catalog is fully registered.
+    private static void Load(Assembly assembly) =>
+        _ = LoadedAssemblies.GetOrAdd(assembly, static a => new Lazy<bool>(() => Register(a))).Value;
+
+    private static bool Register(Assembly assembly)
     {
-        if (!LoadedAssemblies.TryAdd(assembly, true)) return;
         foreach (var attribute in assembly.GetCustomAttributes<GrainInterfaceCatalogAttribute>())
         {
             var catalog = (IGrainInterfaceCatalog)Activator.CreateInstance(attribute.CatalogType)!;
             foreach (var description in catalog.Interfaces)
                 Descriptions.TryAdd(description.InterfaceType, description);
         }
+        return true;
     }
 }

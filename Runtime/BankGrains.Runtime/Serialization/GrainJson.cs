@@ -19,6 +19,9 @@ public static class GrainJson
             // Private setters and get-only records round-trip; state must never silently lose a field.
             IncludeFields = false,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+            // PostgreSQL's jsonb reorders object keys (shortest first), so "$type" of polymorphic
+            // state may not come first when read back.
+            AllowOutOfOrderMetadataProperties = true,
         };
         options.Converters.Add(new JsonStringEnumConverter());
         options.MakeReadOnly(populateMissingResolver: true);

@@ -12,11 +12,6 @@ namespace BankGrains.Runtime.Storage;
 /// </summary>
 internal static class GrainStateCodec
 {
-    // GrainJson's options, plus tolerance for "$type" not being the first property: PostgreSQL's
-    // jsonb stores object keys in its own order (shortest first), so polymorphic state read back from
-    // it would otherwise fail. Writing is unchanged, so stored JSON keeps GrainJson's exact shape.
-    private static readonly JsonSerializerOptions ReadOptions = CreateReadOptions();
-
     public static void Validate<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentException.ThrowIfNullOrEmpty(stateName);
@@ -43,7 +38,7 @@ internal static class GrainStateCodec
 
     public static string Serialize<T>(T state) => Encoding.UTF8.GetString(SerializeToUtf8(state));
 
-    public static T Deserialize<T>(ReadOnlySpan<byte> utf8) => (T)JsonSerializer.Deserialize(utf8, typeof(T), ReadOptions)!;
+    public static T Deserialize<T>(ReadOnlySpan<byte> utf8) => GrainJson.Deserialize<T>(utf8)!;
 
     public static T Deserialize<T>(string json) => Deserialize<T>(Encoding.UTF8.GetBytes(json));
 
@@ -66,12 +61,6 @@ internal static class GrainStateCodec
         return new InconsistentStateException(message, storedVersion is { } s ? FormatETag(s) : null, expectedETag);
     }
 
-    private static JsonSerializerOptions CreateReadOptions()
-    {
-        var options = new JsonSerializerOptions(GrainJson.Options) { AllowOutOfOrderMetadataProperties = true };
-        options.MakeReadOnly();
-        return options;
-    }
 
     private static class DefaultStateFactory<T>
     {

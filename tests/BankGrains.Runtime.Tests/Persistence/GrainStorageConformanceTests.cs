@@ -24,9 +24,6 @@ public abstract class GrainStorageConformanceTests : IAsyncLifetime
     /// </summary>
     protected abstract Task<IGrainStorage> CreateStorageAsync(string serviceId);
 
-    /// <summary>Closes everything open on the store and returns a provider opened afresh (durable stores only).</summary>
-    protected abstract Task<IGrainStorage> ReopenAsync(string serviceId);
-
     protected virtual Task CleanupAsync() => Task.CompletedTask;
 
     public async Task InitializeAsync() => Storage = await CreateStorageAsync(ServiceId);
@@ -460,39 +457,6 @@ public abstract class GrainStorageConformanceTests : IAsyncLifetime
         await Assert.ThrowsAnyAsync<ArgumentException>(() => Storage.ClearStateAsync<CounterState>(StateName, NewGrain(), null!));
     }
 
-    // ---- durability ----------------------------------------------------------------------------
-
-    [Fact]
-    public virtual async Task Data_survives_reopening_the_store()
-    {
-        var live = NewGrain();
-        var cleared = NewGrain();
-        var liveState = new GrainState<AccountState>(ComplexState());
-        await Storage.WriteStateAsync(StateName, live, liveState);
-        var clearedState = new GrainState<CounterState>(new CounterState { Writer = "gone" });
-        await Storage.WriteStateAsync(StateName, cleared, clearedState);
-        await Storage.ClearStateAsync(StateName, cleared, clearedState);
-
-        var reopened = await ReopenAsync(ServiceId);
-
-        var read = new GrainState<AccountState>(new AccountState());
-        await reopened.ReadStateAsync(StateName, live, read);
-        Assert.True(read.RecordExists);
-        Assert.Equal(liveState.ETag, read.ETag);
-        AssertSameJson(liveState.State, read.State);
-
-        var tombstone = new GrainState<CounterState>(new CounterState());
-        await reopened.ReadStateAsync(StateName, cleared, tombstone);
-        Assert.False(tombstone.RecordExists);
-        Assert.Equal(clearedState.ETag, tombstone.ETag);
-
-        // The ETag from before the restart still works, and the old one does not.
-        var staleCopy = new GrainState<CounterState>(new CounterState()) { ETag = null };
-        await Assert.ThrowsAsync<InconsistentStateException>(() => reopened.WriteStateAsync(StateName, cleared, staleCopy));
-        liveState.State.Owner = "after restart";
-        await reopened.WriteStateAsync(StateName, live, liveState);
-    }
-
     // ---- helpers -------------------------------------------------------------------------------
 
     protected static GrainId NewGrain() => new("account", Guid.NewGuid().ToString("N"));
@@ -544,5 +508,45 @@ public abstract class GrainStorageConformanceTests : IAsyncLifetime
                 opened.AddMinutes(i).ToOffset(TimeSpan.FromHours(-i % 12)),
                 [$"tag-{i}", "ü", ""])).ToList(),
         };
+    }
+}
+
+/// <summary>The conformance suite plus what only a durable store promises: data outlives the process.</summary>
+public abstract class DurableGrainStorageConformanceTests : GrainStorageConformanceTests
+{
+    /// <summary>Closes everything open on the store and returns a provider opened afresh.</summary>
+    protected abstract Task<IGrainStorage> ReopenAsync(string serviceId);
+
+    // ---- durability ----------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Data_survives_reopening_the_store()
+    {
+        var live = NewGrain();
+        var cleared = NewGrain();
+        var liveState = new GrainState<AccountState>(ComplexState());
+        await Storage.WriteStateAsync(StateName, live, liveState);
+        var clearedState = new GrainState<CounterState>(new CounterState { Writer = "gone" });
+        await Storage.WriteStateAsync(StateName, cleared, clearedState);
+        await Storage.ClearStateAsync(StateName, cleared, clearedState);
+
+        var reopened = await ReopenAsync(ServiceId);
+
+        var read = new GrainState<AccountState>(new AccountState());
+        await reopened.ReadStateAsync(StateName, live, read);
+        Assert.True(read.RecordExists);
+        Assert.Equal(liveState.ETag, read.ETag);
+        AssertSameJson(liveState.State, read.State);
+
+        var tombstone = new GrainState<CounterState>(new CounterState());
+        await reopened.ReadStateAsync(StateName, cleared, tombstone);
+        Assert.False(tombstone.RecordExists);
+        Assert.Equal(clearedState.ETag, tombstone.ETag);
+
+        // The ETag from before the restart still works, and the old one does not.
+        var staleCopy = new GrainState<CounterState>(new CounterState()) { ETag = null };
+        await Assert.ThrowsAsync<InconsistentStateException>(() => reopened.WriteStateAsync(StateName, cleared, staleCopy));
+        liveState.State.Owner = "after restart";
+        await reopened.WriteStateAsync(StateName, live, liveState);
     }
 }

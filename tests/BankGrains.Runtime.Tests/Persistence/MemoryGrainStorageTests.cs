@@ -14,9 +14,4 @@ public sealed class MemoryGrainStorageTests : GrainStorageConformanceTests
         if (!_stores.TryGetValue(serviceId, out var store)) _stores[serviceId] = store = new MemoryGrainStorage();
         return Task.FromResult<IGrainStorage>(store);
     }
-
-    protected override Task<IGrainStorage> ReopenAsync(string serviceId) => throw new NotSupportedException("Memory storage is not durable.");
-
-    [Fact(Skip = "Memory storage is not durable: nothing survives the process.")]
-    public override Task Data_survives_reopening_the_store() => Task.CompletedTask;
 }

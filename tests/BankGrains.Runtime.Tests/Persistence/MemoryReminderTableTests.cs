@@ -14,9 +14,4 @@ public sealed class MemoryReminderTableTests : ReminderTableConformanceTests
         if (!_tables.TryGetValue(serviceId, out var table)) _tables[serviceId] = table = new MemoryReminderTable();
         return Task.FromResult<IReminderTable>(table);
     }
-
-    protected override Task<IReminderTable> ReopenAsync(string serviceId) => throw new NotSupportedException("The memory table is not durable.");
-
-    [Fact(Skip = "The memory reminder table is not durable: nothing survives the process.")]
-    public override Task Reminders_survive_reopening_the_store() => Task.CompletedTask;
 }

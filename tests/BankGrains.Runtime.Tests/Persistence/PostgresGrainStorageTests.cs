@@ -6,7 +6,7 @@ using Xunit;
 namespace BankGrains.Runtime.Tests.Persistence;
 
 public sealed class PostgresGrainStorageTests(PostgresDatabaseFixture database)
-    : GrainStorageConformanceTests, IClassFixture<PostgresDatabaseFixture>
+    : DurableGrainStorageConformanceTests, IClassFixture<PostgresDatabaseFixture>
 {
     private readonly List<NpgsqlDataSource> _dataSources = [];
 

@@ -6,7 +6,7 @@ using Xunit;
 namespace BankGrains.Runtime.Tests.Persistence;
 
 public sealed class PostgresReminderTableTests(PostgresDatabaseFixture database)
-    : ReminderTableConformanceTests, IClassFixture<PostgresDatabaseFixture>
+    : DurableReminderTableConformanceTests, IClassFixture<PostgresDatabaseFixture>
 {
     private readonly List<NpgsqlDataSource> _dataSources = [];
 

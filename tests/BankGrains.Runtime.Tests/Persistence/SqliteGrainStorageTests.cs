@@ -4,7 +4,7 @@ using BankGrains.TestSupport;
 
 namespace BankGrains.Runtime.Tests.Persistence;
 
-public sealed class SqliteGrainStorageTests : GrainStorageConformanceTests
+public sealed class SqliteGrainStorageTests : DurableGrainStorageConformanceTests
 {
     private readonly TempDirectory _directory = new("bankgrains-sqlite-");
     private readonly List<SqliteDatabase> _databases = [];

@@ -4,7 +4,7 @@ using BankGrains.TestSupport;
 
 namespace BankGrains.Runtime.Tests.Persistence;
 
-public sealed class SqliteReminderTableTests : ReminderTableConformanceTests
+public sealed class SqliteReminderTableTests : DurableReminderTableConformanceTests
 {
     private readonly TempDirectory _directory = new("bankgrains-sqlite-");
     private readonly List<SqliteDatabase> _databases = [];
