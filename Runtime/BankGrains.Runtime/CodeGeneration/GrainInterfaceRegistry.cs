@@ -10,6 +10,7 @@ namespace BankGrains.Runtime.CodeGeneration;
 public static class GrainInterfaceRegistry
 {
     private static readonly ConcurrentDictionary<Type, GrainInterfaceDescription> Descriptions = new();
+    private static readonly ConcurrentDictionary<string, GrainInterfaceDescription> ByName = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<Assembly, Lazy<bool>> LoadedAssemblies = new();
 
     public static GrainInterfaceDescription Get(Type interfaceType)
@@ -23,23 +24,24 @@ public static class GrainInterfaceRegistry
                 "in a project that references BankGrains.CodeGen as an analyzer, and compile without BG diagnostics.");
     }
 
-    public static IEnumerable<GrainInterfaceDescription> All(Assembly assembly)
-    {
-        Load(assembly);
-        return Descriptions.Values.Where(d => d.InterfaceType.Assembly == assembly);
-    }
+    /// <summary>The description of a wire name (<see cref="GrainInterfaceDescription.Name"/>); its assembly must be loaded first.</summary>
+    public static bool TryGetByName(string name, out GrainInterfaceDescription description) => ByName.TryGetValue(name, out description!);
 
-    // Lazy makes concurrent first lookups wait until the catalog is fully registered.
-    private static void Load(Assembly assembly) =>
+    /// <summary>Registers every generated interface of <paramref name="assembly"/> so messages naming them can be decoded.</summary>
+    public static void Load(Assembly assembly) =>
         _ = LoadedAssemblies.GetOrAdd(assembly, static a => new Lazy<bool>(() => Register(a))).Value;
 
+    // Lazy (in Load) makes concurrent first lookups wait until the catalog is fully registered.
     private static bool Register(Assembly assembly)
     {
         foreach (var attribute in assembly.GetCustomAttributes<GrainInterfaceCatalogAttribute>())
         {
             var catalog = (IGrainInterfaceCatalog)Activator.CreateInstance(attribute.CatalogType)!;
             foreach (var description in catalog.Interfaces)
+            {
                 Descriptions.TryAdd(description.InterfaceType, description);
+                ByName.TryAdd(description.Name, description);
+            }
         }
         return true;
     }

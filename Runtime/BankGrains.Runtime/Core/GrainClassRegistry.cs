@@ -55,6 +55,8 @@ public sealed class GrainClassRegistry
                     $"Grain classes {_byTypeName[info.TypeName].ClassType.FullName} and {type.FullName} share the type name '{info.TypeName}'; give one a [GrainType].");
             foreach (var iface in type.GetInterfaces().Where(i => typeof(IGrain).IsAssignableFrom(i) && i != typeof(IGrain)))
             {
+                // Incoming messages name interfaces; their generated descriptions must be known before any arrives.
+                CodeGeneration.GrainInterfaceRegistry.Load(iface.Assembly);
                 if (!_byInterface.TryAdd(iface, info)) ambiguous.Add(iface);
             }
         }
