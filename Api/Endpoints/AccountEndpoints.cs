@@ -70,8 +70,6 @@ public static class AccountEndpoints
         var currency = Require.Currency(request.Currency, "currency");
         var product = Require.Choice<AccountProduct>(request.Product, "product");
         var overdraftLimit = Require.NonNegativeAmount(request.OverdraftLimit ?? "0", currency, "overdraftLimit");
-        if (product == AccountProduct.Savings && overdraftLimit.IsPositive)
-            throw new BankException(BankErrorCode.Validation, "overdraftLimit must be \"0\" for a savings account: only checking accounts can have an overdraft.");
 
         var account = await grains.GetGrain<ICustomerGrain>(customerId)
             .OpenAccountAsync(Guid.CreateVersion7(), currency, product, overdraftLimit.Amount);

@@ -25,7 +25,8 @@ public static class ApiSetup
         // Binding failures (malformed JSON, wrong JSON types, missing bodies) throw, in every environment,
         // so that ApiExceptionHandler answers them with a problem instead of an empty 400.
         services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        services.AddProblemDetails(options => options.CustomizeProblemDetails = context => Problems.Problems.Complete(context.HttpContext, context.ProblemDetails));
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context => ProblemFactory.Complete(context.HttpContext, context.ProblemDetails));
+        services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>(); // after the framework's writer: the fallback
         services.AddExceptionHandler<ApiExceptionHandler>();
 
         services.AddBankGrainsOpenApi();

@@ -23,12 +23,7 @@ internal sealed class ApiExceptionHandler(
         var problem = Describe(context, exception);
         context.Response.StatusCode = problem.Status!.Value;
 
-        var written = await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
-        if (!written)
-        {
-            // The client's Accept header ruled out JSON; problem+json is still the only form errors have.
-            await context.Response.WriteAsJsonAsync(problem, json.Value.SerializerOptions, Problems.ContentType, cancellationToken);
-        }
+        await problemDetails.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
         return true;
     }
 
@@ -38,111 +33,41 @@ internal sealed class ApiExceptionHandler(
         {
             case BankException bank:
                 logger.LogDebug("{Method} {Path} refused: {Code}: {Message}", context.Request.Method, context.Request.Path, bank.Code, bank.Message);
-                return Problems.Create(context, ProblemTypes.For(bank.Code), bank.Message);
+                return ProblemFactory.Create(context, ProblemTypes.For(bank.Code), bank.Message);
 
             case BadHttpRequestException badRequest:
             {
                 var (type, status, detail) = RequestBodyErrors.Describe(context, badRequest, json.Value.SerializerOptions);
                 logger.LogDebug("{Method} {Path} rejected ({Status}): {Detail}", context.Request.Method, context.Request.Path, status, detail);
-                return Problems.Create(context, type, detail, status);
+                return ProblemFactory.Create(context, type, detail, status);
             }
 
             case GrainCallTimeoutException timeout:
                 logger.LogWarning(timeout, "{Method} {Path} timed out waiting for a grain; the outcome is unknown", context.Request.Method, context.Request.Path);
-                return Problems.Create(context, ProblemTypes.Timeout,
+                return ProblemFactory.Create(context, ProblemTypes.Timeout,
                     "The bank did not answer in time, so the outcome is unknown: the operation may or may not have been applied. " +
                     "Read the resource's current state before retrying; retry is safe only with the same request after checking it.");
 
             case InconsistentStateException conflict:
                 logger.LogWarning(conflict, "{Method} {Path} lost a state version race", context.Request.Method, context.Request.Path);
-                return Problems.Create(context, ProblemTypes.ConcurrencyConflict,
+                return ProblemFactory.Create(context, ProblemTypes.ConcurrencyConflict,
                     "The resource was changed by another request at the same moment, so this request was not applied. Read it again and retry.");
 
             case SiloUnavailableException unavailable:
                 logger.LogWarning(unavailable, "{Method} {Path} failed: the silo stopped during the call", context.Request.Method, context.Request.Path);
-                return Problems.Create(context, ProblemTypes.Unavailable,
+                return ProblemFactory.Create(context, ProblemTypes.Unavailable,
                     "The service stopped while handling the request, so the outcome is unknown. Read the resource's current state before retrying the same request.");
+
+            case GrainActivationException activation:
+                // Activation (the state read) failed before the call ran: nothing was applied.
+                logger.LogWarning(activation, "{Method} {Path} failed: grain {Grain} could not be activated", context.Request.Method, context.Request.Path, activation.GrainId);
+                return ProblemFactory.Create(context, ProblemTypes.Unavailable,
+                    "The bank could not load the resource (its storage may be unreachable); nothing was applied. Retry later.");
 
             default:
                 logger.LogError(exception, "{Method} {Path} failed unexpectedly", context.Request.Method, context.Request.Path);
-                return Problems.Create(context, ProblemTypes.Internal,
+                return ProblemFactory.Create(context, ProblemTypes.Internal,
                     "The server failed unexpectedly. The error has been logged; quote this response's traceId when you report it.");
         }
-    }
-}
-
-/// <summary>Describes why the framework could not bind a request body, in words about the request rather than about .NET.</summary>
-internal static class RequestBodyErrors
-{
-    public static (ProblemType Type, int Status, string Detail) Describe(HttpContext context, BadHttpRequestException exception, JsonSerializerOptions options)
-    {
-        var validation = ProblemTypes.For(BankErrorCode.Validation);
-        return exception.StatusCode switch
-        {
-            StatusCodes.Status415UnsupportedMediaType =>
-                (ProblemTypes.UnsupportedMediaType, StatusCodes.Status415UnsupportedMediaType, "Send the request body as JSON with Content-Type: application/json."),
-            StatusCodes.Status413PayloadTooLarge =>
-                (ProblemTypes.RequestRejected, StatusCodes.Status413PayloadTooLarge, "The request body is too large."),
-            StatusCodes.Status400BadRequest when exception.InnerException is JsonException json =>
-                (validation, StatusCodes.Status400BadRequest, DescribeJson(context, json, options)),
-            StatusCodes.Status400BadRequest =>
-                (validation, StatusCodes.Status400BadRequest, "The request body is missing or unreadable: send a JSON object with Content-Type: application/json."),
-            _ => (ProblemTypes.RequestRejected, exception.StatusCode, "The request was rejected."),
-        };
-    }
-
-    private static string DescribeJson(HttpContext context, JsonException exception, JsonSerializerOptions options)
-    {
-        // A JsonException wrapping another one comes from the reader: the text is not JSON at all.
-        if (exception.InnerException is JsonException || exception.Path is null)
-        {
-            var where = exception.LineNumber is { } line && exception.BytePositionInLine is { } position
-                ? $" (line {line + 1}, position {position + 1})"
-                : "";
-            return $"The request body is not valid JSON{where}.";
-        }
-
-        // Otherwise the JSON is well formed but a value has the wrong JSON type for its field.
-        // The exception handler middleware clears the endpoint before handlers run; its feature keeps it.
-        var endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
-        var requestType = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
-        var field = FieldName(exception.Path);
-        if (field.Length == 0) return "The request body must be a JSON object.";
-        var expectation = requestType is null ? null : Expectation(requestType, exception.Path, options);
-        return expectation is null ? $"{field} has the wrong JSON type." : $"{field} must be {expectation}.";
-    }
-
-    // "$.amount.amount" → "amount.amount"; "$['amount']" → "amount".
-    private static string FieldName(string path)
-    {
-        var name = path.StartsWith('$') ? path[1..] : path;
-        name = name.Replace("['", ".").Replace("']", "");
-        return name.TrimStart('.');
-    }
-
-    /// <summary>What the request contract expects at <paramref name="path"/>, found by walking its JSON contract.</summary>
-    private static string? Expectation(Type requestType, string path, JsonSerializerOptions options)
-    {
-        var segments = FieldName(path).Split('.', StringSplitOptions.RemoveEmptyEntries);
-        var type = requestType;
-        System.Text.Json.Serialization.Metadata.JsonPropertyInfo? property = null;
-        foreach (var segment in segments)
-        {
-            var info = options.GetTypeInfo(type);
-            property = info.Properties.FirstOrDefault(p => string.Equals(p.Name, segment, StringComparison.OrdinalIgnoreCase));
-            if (property is null) return null;
-            type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
-        }
-
-        if (type == typeof(string))
-        {
-            var example = property?.AttributeProvider?.GetCustomAttributes(typeof(Contracts.JsonStringExampleAttribute), inherit: false)
-                .OfType<Contracts.JsonStringExampleAttribute>().FirstOrDefault();
-            return example is null ? "a JSON string" : $"a string like \"{example.Example}\"{example.Note}";
-        }
-        if (type.IsPrimitive || type == typeof(decimal)) return "a JSON number";
-        var example2 = type.GetCustomAttributes(typeof(Contracts.JsonObjectExampleAttribute), inherit: false)
-            .OfType<Contracts.JsonObjectExampleAttribute>().FirstOrDefault();
-        return example2 is null ? "a JSON object" : $"a JSON object like {example2.Example}";
     }
 }

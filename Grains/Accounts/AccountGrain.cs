@@ -18,13 +18,8 @@ public sealed class AccountGrain(
     {
         if (State.IsOpen)
             throw new BankException(BankErrorCode.AlreadyExists, $"Account {GetPrimaryKey()} is already open.");
-        if (!Enum.IsDefined(product))
-            throw new BankException(BankErrorCode.Validation, $"Unknown product '{product}'.");
+        AccountProducts.EnsureValid(product, overdraftLimit);
         var limit = new Money(overdraftLimit, currency);
-        if (limit.IsNegative)
-            throw new BankException(BankErrorCode.Validation, "An overdraft limit cannot be negative.");
-        if (product == AccountProduct.Savings && !limit.IsZero)
-            throw new BankException(BankErrorCode.Validation, "Savings accounts cannot have an overdraft.");
 
         State.IsOpen = true;
         State.CustomerId = customerId;

@@ -47,6 +47,7 @@ public sealed class CustomerGrain(
     public async Task<AccountSnapshot> OpenAccountAsync(Guid accountId, Currency currency, AccountProduct product, decimal overdraftLimit)
     {
         EnsureExists();
+        AccountProducts.EnsureValid(product, overdraftLimit);
         if (State.KycLevel == KycLevel.None)
             throw new BankException(BankErrorCode.KycRequired, $"Customer {GetPrimaryKey()} has not passed KYC and cannot open accounts.");
         if (overdraftLimit != 0 && State.KycLevel != KycLevel.Full)

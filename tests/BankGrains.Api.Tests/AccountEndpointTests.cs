@@ -13,9 +13,11 @@ public sealed class AccountEndpointTests(ApiFactory factory) : IClassFixture<Api
     public async Task Open_returns_201_with_location_and_the_account()
     {
         var customer = await _bank.CreateCustomerAsync();
+        var stored = await factory.CountStoredStatesAsync("account");
 
         var response = await Client.PostJsonAsync("/accounts", $$"""{"customerId":"{{customer}}","currency":"USD","product":"checking"}""");
         var account = await response.ExpectAsync(HttpStatusCode.Created);
+        Assert.Equal(stored + 1, await factory.CountStoredStatesAsync("account"));
 
         var id = account.GetProperty("id").GetGuid();
         Assert.Equal($"/accounts/{id}", response.Headers.Location?.OriginalString);
@@ -75,12 +77,14 @@ public sealed class AccountEndpointTests(ApiFactory factory) : IClassFixture<Api
     {
         var customer = await _bank.CreateCustomerAsync(); // KYC basic
         var before = await _bank.CustomerSnapshotAsync(customer);
+        var accounts = await factory.CountStoredStatesAsync("account");
         var body = template.Replace("{customer}", customer.ToString()).Replace("{unknown}", Guid.NewGuid().ToString());
 
         var problem = await (await Client.PostJsonAsync("/accounts", body)).ExpectProblemAsync(status, code);
 
         Assert.Contains(detail, problem.Detail());
         Assert.Equal(before, await _bank.CustomerSnapshotAsync(customer));
+        Assert.Equal(accounts, await factory.CountStoredStatesAsync("account"));
     }
 
     [Fact]
@@ -88,12 +92,14 @@ public sealed class AccountEndpointTests(ApiFactory factory) : IClassFixture<Api
     {
         var customer = await _bank.CreateCustomerAsync("full");
         var before = await _bank.CustomerSnapshotAsync(customer);
+        var accounts = await factory.CountStoredStatesAsync("account");
 
         var problem = await (await Client.PostJsonAsync("/accounts", $$"""{"customerId":"{{customer}}","currency":"USD","product":"savings","overdraftLimit":"100.00"}"""))
             .ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
 
         Assert.Contains("savings", problem.Detail());
         Assert.Equal(before, await _bank.CustomerSnapshotAsync(customer));
+        Assert.Equal(accounts, await factory.CountStoredStatesAsync("account"));
     }
 
     [Fact]
@@ -101,11 +107,13 @@ public sealed class AccountEndpointTests(ApiFactory factory) : IClassFixture<Api
     {
         var customer = await _bank.CreateCustomerAsync("none");
         var before = await _bank.CustomerSnapshotAsync(customer);
+        var accounts = await factory.CountStoredStatesAsync("account");
 
         await (await Client.PostJsonAsync("/accounts", $$"""{"customerId":"{{customer}}","currency":"USD","product":"checking"}"""))
             .ExpectProblemAsync(HttpStatusCode.UnprocessableEntity, "kycRequired");
 
         Assert.Equal(before, await _bank.CustomerSnapshotAsync(customer));
+        Assert.Equal(accounts, await factory.CountStoredStatesAsync("account"));
         Assert.Contains("\"accountIds\":[]", before);
     }
 

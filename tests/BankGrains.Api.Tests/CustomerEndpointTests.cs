@@ -12,8 +12,10 @@ public sealed class CustomerEndpointTests(ApiFactory factory) : IClassFixture<Ap
     [Fact]
     public async Task Create_returns_201_with_location_and_the_customer_at_kyc_basic()
     {
+        var stored = await factory.CountStoredStatesAsync("customer");
         var response = await Client.PostJsonAsync("/customers", """{"name":"  Grace Hopper ","email":"grace@example.com"}""");
         var customer = await response.ExpectAsync(HttpStatusCode.Created);
+        Assert.Equal(stored + 1, await factory.CountStoredStatesAsync("customer"));
 
         var id = customer.GetProperty("id").GetGuid();
         Assert.Equal($"/customers/{id}", response.Headers.Location?.OriginalString);
@@ -44,11 +46,16 @@ public sealed class CustomerEndpointTests(ApiFactory factory) : IClassFixture<Ap
     [InlineData("{\"name\":\"Ada\",\"email\":\"ada@example.com\"", "not valid JSON")]
     [InlineData("""{'name':'Ada'}""", "not valid JSON")]
     [InlineData("", "request body is missing")]
-    public async Task Create_rejects_invalid_bodies_with_400_validation(string body, string detail)
+    public async Task Create_rejects_invalid_bodies_with_400_validation_and_stores_nothing(string body, string detail)
     {
+        await _bank.CreateCustomerAsync(); // the database exists
+        var stored = await factory.CountStoredStatesAsync("customer");
+
         var problem = await (await Client.PostJsonAsync("/customers", body)).ExpectProblemAsync(HttpStatusCode.BadRequest, "validation");
+
         Assert.Contains(detail, problem.Detail());
         Assert.Equal("/customers", problem.Str("instance"));
+        Assert.Equal(stored, await factory.CountStoredStatesAsync("customer"));
     }
 
     [Fact]

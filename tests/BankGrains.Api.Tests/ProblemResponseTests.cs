@@ -13,12 +13,23 @@ public sealed class ProblemResponseTests(ApiFactory factory) : IClassFixture<Api
 
     [Theory]
     [InlineData("/nothing-here")]
-    [InlineData("/accounts/not-a-guid/deposits")]
     [InlineData("/customers/00000000-0000-0000-0000-000000000001/nothing")]
     public async Task Unknown_routes_are_404_problems(string path)
     {
         var problem = await (await _client.GetAsync(path)).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
         Assert.Equal(path, problem.Str("instance"));
+    }
+
+    [Theory]
+    [InlineData("/accounts/not-a-guid/deposits")]
+    [InlineData("/accounts/42/withdrawals")]
+    [InlineData("/customers/not-a-guid/kyc")]
+    public async Task Malformed_ids_in_urls_are_404_problems(string path)
+    {
+        var response = path.EndsWith("/kyc")
+            ? await _client.PutJsonAsync(path, """{"level":"full"}""")
+            : await _client.PostJsonAsync(path, Bank.MoneyBody("1.00", "USD"));
+        await response.ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
     }
 
     [Fact]
@@ -27,10 +38,12 @@ public sealed class ProblemResponseTests(ApiFactory factory) : IClassFixture<Api
         await (await _client.DeleteAsync($"/accounts/{Guid.NewGuid()}")).ExpectProblemAsync(HttpStatusCode.MethodNotAllowed, "methodNotAllowed");
     }
 
-    [Fact]
-    public async Task Problems_are_problem_json_even_when_the_client_asks_for_html()
+    [Theory]
+    [InlineData("/accounts/00000000-0000-0000-0000-000000000001")] // refused by a grain
+    [InlineData("/no-such-page")] // no route at all
+    public async Task Problems_are_problem_json_even_when_the_client_asks_for_html(string path)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/accounts/{Guid.NewGuid()}");
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/html"));
         await (await _client.SendAsync(request)).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
     }

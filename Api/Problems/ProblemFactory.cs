@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace BankGrains.Api.Problems;
 
 /// <summary>Builds and completes the problem+json bodies of every error response.</summary>
-public static class Problems
+public static class ProblemFactory
 {
     public const string ContentType = "application/problem+json";
     public const string CodeExtension = "code";
