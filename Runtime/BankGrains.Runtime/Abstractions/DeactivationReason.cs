@@ -6,6 +6,8 @@ public enum DeactivationReasonCode
     ActivationIdle,
     ShuttingDown,
     ActivationFailed,
+    /// <summary>The membership view changed and another silo owns the grain now.</summary>
+    OwnershipMoved,
 }
 
 /// <summary>Why an activation is being deactivated; passed to OnDeactivateAsync.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using BankGrains.Runtime.Messaging;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BankGrains.Runtime.Core;
 
@@ -51,7 +52,32 @@ public sealed class Catalog
     {
         if (activation.ClassInfo.MaxLocalWorkers is null) _activations.TryRemove(KeyValuePair.Create(activation.GrainId, activation));
         else if (_workers.TryGetValue(activation.GrainId, out var pool)) pool.Remove(activation);
-        foreach (var item in leftovers.OfType<RequestWorkItem>()) Deliver(item);
+        // Routed again, not delivered here: the grain may belong to another silo by now.
+        if (leftovers.Count == 0) return;
+        var router = _runtime.Services.GetRequiredService<IMessageRouter>();
+        foreach (var item in leftovers.OfType<RequestWorkItem>()) router.Send(item.Message);
+    }
+
+    /// <summary>[StatelessWorker] grains are activated wherever they are called, never routed by owner.</summary>
+    public bool IsStatelessWorker(string grainType) => _runtime.Classes.TryGetByTypeName(grainType, out var info) && info.MaxLocalWorkers is not null;
+
+    /// <summary>True when this silo has a live activation of <paramref name="grainId"/> (no new activation is needed).</summary>
+    public bool HasActivation(GrainId grainId) =>
+        _activations.TryGetValue(grainId, out var activation) && activation.State != ActivationState.Invalid;
+
+    /// <summary>Deactivates the activations that match, after their running work, and waits (bounded) until they are gone.</summary>
+    public async Task<int> DeactivateAsync(Func<GrainId, bool> which, DeactivationReason reason, TimeSpan timeout)
+    {
+        var leaving = _activations.Values.Where(a => which(a.GrainId)).ToList();
+        foreach (var activation in leaving) activation.DeactivateOnIdle(reason);
+        var all = Task.WhenAll(leaving.Select(a => a.Deactivated));
+        if (await Task.WhenAny(all, Task.Delay(timeout)).ConfigureAwait(false) != all)
+        {
+            // A turn that never ends must not hold up the cluster: drop what is left, as a crash would.
+            foreach (var stuck in leaving.Where(a => !a.Deactivated.IsCompleted)) stuck.Kill(new SiloUnavailableException($"{stuck.GrainId} moved to another silo."));
+            foreach (var stuck in leaving) _activations.TryRemove(KeyValuePair.Create(stuck.GrainId, stuck));
+        }
+        return leaving.Count;
     }
 
     internal IEnumerable<ActivationData> Activations => _activations.Values.Concat(_workers.Values.SelectMany(p => p.Activations));

@@ -46,6 +46,6 @@ internal static class GrainActivator
         if (storage is null)
             throw new InvalidOperationException($"No grain storage '{attribute.StorageName ?? "(default)"}' is registered for state '{attribute.StateName}'.");
         var stateType = typeof(PersistentState<>).MakeGenericType(type.GetGenericArguments()[0]);
-        return (IPersistentStateBinding)Activator.CreateInstance(stateType, attribute.StateName, grainId, storage)!;
+        return (IPersistentStateBinding)Activator.CreateInstance(stateType, attribute.StateName, grainId, storage, services.GetRequiredService<IGrainWriteFence>())!;
     }
 }

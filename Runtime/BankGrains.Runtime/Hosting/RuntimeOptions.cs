@@ -7,6 +7,23 @@ public sealed class ClusterOptions
 
     /// <summary>The cluster (service) id: scopes grain state, reminders and membership in storage.</summary>
     public string Id { get; set; } = "bankgrains";
+
+    /// <summary>"silo" hosts a silo in the process (the default); "client" only calls the cluster (the Api).</summary>
+    public string Role { get; set; } = "silo";
+
+    /// <summary>TCP port for silo-to-silo and client-to-silo messaging; 0 lets the OS choose.</summary>
+    public int SiloPort { get; set; } = 11111;
+
+    /// <summary>The address other silos and clients use to reach this silo (default: detected; set it in containers).</summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>The local address the silo listens on (default: all interfaces).</summary>
+    public string ListenAddress { get; set; } = "0.0.0.0";
+
+    /// <summary>A name for people (logs, dashboard); default "silo-&lt;port&gt;".</summary>
+    public string? SiloName { get; set; }
+
+    public bool IsClient => string.Equals(Role, "client", StringComparison.OrdinalIgnoreCase);
 }
 
 /// <summary>Grain call behaviour (Orleans: SiloMessagingOptions).</summary>

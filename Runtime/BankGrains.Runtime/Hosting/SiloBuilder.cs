@@ -71,11 +71,13 @@ public sealed class SiloBuilder
         services.AddOptions<GrainCollectionOptions>().BindConfiguration(GrainCollectionOptions.Section);
         services.AddOptions<ReminderOptions>().BindConfiguration(ReminderOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IGrainWriteFence, OpenWriteFence>();
         var assemblies = GrainAssemblies;
         services.AddSingleton(_ => new GrainClassRegistry(assemblies));
         services.AddSingleton<GrainRuntime>();
         services.AddSingleton(sp => sp.GetRequiredService<GrainRuntime>().Catalog);
-        services.AddSingleton<IMessageRouter, LocalMessageRouter>();
+        services.TryAddSingleton<IMessageRouter, LocalMessageRouter>();
+        services.TryAddSingleton<Cluster.IGrainOwnership, Cluster.SingleSiloOwnership>();
         services.AddSingleton<IGrainCallInvoker, GrainCallInvoker>();
         services.AddSingleton<IGrainFactory, GrainFactory>();
         services.AddSingleton<ReminderService>();

@@ -1,3 +1,4 @@
+using BankGrains.Runtime.Cluster;
 using BankGrains.Runtime.Core;
 using BankGrains.Runtime.Reminders;
 using Microsoft.Extensions.Hosting;
@@ -15,13 +16,15 @@ public sealed class SiloLifecycle(
     ReminderService reminders,
     Catalog catalog,
     IOptions<GrainCollectionOptions> collection,
-    ILogger<SiloLifecycle> logger) : IHostedService
+    ILogger<SiloLifecycle> logger,
+    ClusterParticipation? cluster = null) : IHostedService
 {
     public bool IsRunning { get; private set; }
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var initializer in initializers) await initializer.InitializeAsync(cancellationToken);
+        if (cluster is not null) await cluster.StartAsync(cancellationToken);
         await reminders.StartAsync(cancellationToken);
         IsRunning = true;
         logger.LogInformation("Silo started");
@@ -31,6 +34,8 @@ public sealed class SiloLifecycle(
     {
         IsRunning = false;
         await reminders.StopAsync();
+        // In a cluster, leaving hands every activation to its next owner before the process goes.
+        if (cluster is not null) await cluster.StopAsync(cancellationToken);
         try
         {
             await catalog.DeactivateAllAsync(collection.Value.DeactivationTimeout);
@@ -47,6 +52,7 @@ public sealed class SiloLifecycle(
     public void Kill()
     {
         IsRunning = false;
+        cluster?.Kill();
         reminders.Dispose();
         catalog.KillAll();
     }

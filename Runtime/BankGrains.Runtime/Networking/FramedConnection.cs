@@ -8,12 +8,12 @@ using Microsoft.Extensions.Logging;
 namespace BankGrains.Runtime.Networking;
 
 /// <summary>
-/// One TCP connection carrying frames both ways: a read loop that parses frames off a <see cref="PipeReader"/>
+/// Base of <see cref="PeerConnection"/> (and of the listener's accepted connections): one TCP connection carrying frames both ways: a read loop that parses frames off a <see cref="PipeReader"/>
 /// and hands them to <see cref="OnFrameReceivedAsync"/>, and a single write loop that drains an outgoing queue
 /// into a <see cref="PipeWriter"/>, copying every frame that is ready before it flushes (so many small frames
 /// go out in one send). Nothing else writes to the socket.
 /// </summary>
-internal abstract class FramedConnection
+public abstract class FramedConnection
 {
     /// <summary>Flush before the unflushed bytes grow past this, even if more frames are queued.</summary>
     private const int FlushThreshold = 64 * 1024;
@@ -27,8 +27,9 @@ internal abstract class FramedConnection
     private Exception? _closeReason;
     private int _closed;
     private int _runningLoops;
+    private int _queuedFrames;
 
-    protected FramedConnection(Socket socket, IPEndPoint? remoteEndPoint, TransportOptions options, ILogger logger)
+    private protected FramedConnection(Socket socket, IPEndPoint? remoteEndPoint, TransportOptions options, ILogger logger)
     {
         _socket = socket;
         RemoteEndPoint = remoteEndPoint;
@@ -57,16 +58,16 @@ internal abstract class FramedConnection
     public Task Completion => _completion.Task;
 
     /// <summary>Frames in the outgoing queue, not yet copied to the socket.</summary>
-    public int QueuedFrames => _outgoing.Reader.Count;
+    public int QueuedFrames => Volatile.Read(ref _queuedFrames);
 
-    protected TransportOptions Options { get; }
+    private protected TransportOptions Options { get; }
 
-    protected ILogger Logger { get; }
+    private protected ILogger Logger { get; }
 
     /// <summary>Cancelled when the connection closes.</summary>
-    protected CancellationToken ClosingToken { get; }
+    private protected CancellationToken ClosingToken { get; }
 
-    protected void StartLoops()
+    private protected void StartLoops()
     {
         _runningLoops = 2;
         _ = ReadLoopAsync();
@@ -74,25 +75,33 @@ internal abstract class FramedConnection
     }
 
     /// <summary>False when the connection is closed (the frame was not queued; its owner must clean up).</summary>
-    protected bool TryEnqueue(in OutgoingFrame frame) => _outgoing.Writer.TryWrite(frame);
+    private protected bool TryEnqueue(in OutgoingFrame frame)
+    {
+        Interlocked.Increment(ref _queuedFrames);
+        if (_outgoing.Writer.TryWrite(frame)) return true;
+        Interlocked.Decrement(ref _queuedFrames);
+        return false;
+    }
 
     /// <summary>
     /// One frame from the peer. <paramref name="payload"/> is valid until the returned task completes (the read
     /// loop waits for it). Throw <see cref="InvalidDataException"/> for a protocol violation.
     /// </summary>
-    protected abstract ValueTask OnFrameReceivedAsync(FrameKind kind, long correlationId, ReadOnlySequence<byte> payload);
+    private protected abstract ValueTask OnFrameReceivedAsync(FrameKind kind, long correlationId, ReadOnlySequence<byte> payload);
 
     /// <summary>The write loop took <paramref name="frame"/> off the queue (it is about to be written or skipped).</summary>
-    protected virtual void OnFrameDequeued(in OutgoingFrame frame)
+    private protected virtual void OnFrameDequeued(in OutgoingFrame frame)
     {
     }
 
     /// <summary>Runs once, inside <see cref="Close"/>, after the outgoing queue is closed to new frames.</summary>
-    protected abstract void OnClosed(Exception reason);
+    private protected abstract void OnClosed(Exception reason);
 
     /// <summary>
-    /// Closes the connection at once (idempotent): no frame is written after this returns, the socket is closed,
-    /// and <see cref="OnClosed"/> fails whatever was waiting.
+    /// Closes the connection at once (idempotent; the socket is closed), for example when membership declares the peer dead. No frame is
+    /// written after this returns. On a <see cref="PeerConnection"/>, requests still queued fail with
+    /// <see cref="PeerUnreachableException"/> and requests already written with <see cref="ConnectionLostException"/>,
+    /// both carrying <paramref name="reason"/> as inner exception.
     /// </summary>
     public void Close(Exception reason)
     {
@@ -166,7 +175,7 @@ internal abstract class FramedConnection
         finally
         {
             Close(failure ?? new IOException("The connection closed."));
-            await _input.CompleteAsync().ConfigureAwait(false);
+            await CompleteQuietlyAsync(_input.CompleteAsync()).ConfigureAwait(false);
             LoopEnded();
         }
     }
@@ -182,6 +191,7 @@ internal abstract class FramedConnection
                 var unflushed = 0;
                 while (queue.TryRead(out var frame))
                 {
+                    Interlocked.Decrement(ref _queuedFrames);
                     OnFrameDequeued(frame);
                     // A request abandoned while queued (deadline, cancellation, close) is never written.
                     if (frame.Request is { } request && !request.TryMarkWritten())
@@ -220,12 +230,26 @@ internal abstract class FramedConnection
             // Frames still queued were never written: give back their buffers. Their requests were failed by OnClosed.
             while (queue.TryRead(out var frame))
             {
+                Interlocked.Decrement(ref _queuedFrames);
                 OnFrameDequeued(frame);
                 ReturnBuffer(frame);
             }
 
-            await _output.CompleteAsync().ConfigureAwait(false);
+            // The socket is closed already: completing cannot send anything; it may fail trying to flush leftovers.
+            await CompleteQuietlyAsync(_output.CompleteAsync()).ConfigureAwait(false);
             LoopEnded();
+        }
+    }
+
+    private static async ValueTask CompleteQuietlyAsync(ValueTask completing)
+    {
+        try
+        {
+            await completing.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Completing a pipe over a closed socket may throw; the connection is gone either way.
         }
     }
 

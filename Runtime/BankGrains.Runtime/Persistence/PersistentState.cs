@@ -13,7 +13,8 @@ internal interface IPersistentStateBinding
 /// so when a write or clear fails the in-memory state is put back to what storage holds (Orleans
 /// leaves it modified, and the activation then serves a value that was never stored).
 /// </summary>
-internal sealed class PersistentState<T>(string stateName, GrainId grainId, IGrainStorage storage) : IPersistentState<T>, IPersistentStateBinding
+internal sealed class PersistentState<T>(string stateName, GrainId grainId, IGrainStorage storage, IGrainWriteFence fence)
+    : IPersistentState<T>, IPersistentStateBinding
     where T : new()
 {
     private readonly GrainState<T> _state = new(new T());
@@ -42,6 +43,7 @@ internal sealed class PersistentState<T>(string stateName, GrainId grainId, IGra
     {
         try
         {
+            await fence.EnsureCanWriteAsync();
             await storage.WriteStateAsync(stateName, grainId, _state);
             _stored = GrainJson.Serialize(_state.State, typeof(T));
         }
@@ -56,6 +58,7 @@ internal sealed class PersistentState<T>(string stateName, GrainId grainId, IGra
     {
         try
         {
+            await fence.EnsureCanWriteAsync();
             await storage.ClearStateAsync(stateName, grainId, _state);
             _state.State = new T();
             _stored = null;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using BankGrains.Runtime.Cluster;
 using BankGrains.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -14,6 +15,7 @@ namespace BankGrains.Runtime.Reminders;
 /// </summary>
 public sealed class ReminderService(
     IReminderTable table,
+    IGrainOwnership ownership,
     IServiceProvider services,
     IOptions<ReminderOptions> options,
     TimeProvider time,
@@ -29,12 +31,22 @@ public sealed class ReminderService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // In a cluster each silo serves the reminders of the grains it owns; a new view moves them.
+        ownership.Changed += OnOwnershipChanged;
         await RefreshAsync().ConfigureAwait(false);
         _refreshLoop = RefreshLoopAsync(_stopping.Token);
     }
 
+    private void OnOwnershipChanged()
+    {
+        if (_stopping.IsCancellationRequested) return;
+        _ = RefreshAsync().ContinueWith(t => logger.LogWarning(t.Exception, "Reminder refresh after a view change failed"),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+    }
+
     public async Task StopAsync()
     {
+        ownership.Changed -= OnOwnershipChanged;
         _stopping.Cancel();
         foreach (var reminder in _local.Values) reminder.Dispose();
         _local.Clear();
@@ -72,7 +84,7 @@ public sealed class ReminderService(
     {
         var rows = await table.ReadAllAsync().ConfigureAwait(false);
         var seen = new HashSet<(GrainId, string)>();
-        foreach (var row in rows)
+        foreach (var row in rows.Where(r => ownership.IsOwnedLocally(r.GrainId)))
         {
             seen.Add((row.GrainId, row.ReminderName));
             if (!_local.TryGetValue((row.GrainId, row.ReminderName), out var existing) || existing.Entry.ETag != row.ETag) Schedule(row);

@@ -24,10 +24,11 @@ public sealed class TestCluster : IAsyncDisposable
     {
         var options = new TestClusterOptions();
         configure?.Invoke(options);
-        if (options.InitialSilosCount != 1)
-            throw new NotSupportedException("This runtime hosts one silo per cluster until cluster membership is added.");
+        if (options.InitialSilosCount < 1) throw new ArgumentOutOfRangeException(nameof(configure), "A test cluster needs at least one silo.");
+        if (options.InitialSilosCount > 1) options.IsCluster = true;
         var cluster = new TestCluster(options);
         for (var i = 0; i < options.InitialSilosCount; i++) await cluster.StartSiloAsync();
+        if (options.IsCluster) await cluster.WaitForViewAsync(options.InitialSilosCount, TimeSpan.FromSeconds(30));
         return cluster;
     }
 
@@ -36,7 +37,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     public IReadOnlyList<TestSilo> Silos => _silos.Where(s => s.IsRunning).ToList();
 
-    /// <summary>A grain factory of the first running silo.</summary>
+    /// <summary>A grain factory of the first running silo (in a cluster, calls are routed to each grain's owner).</summary>
     public IGrainFactory GrainFactory => Silos.FirstOrDefault()?.GrainFactory
         ?? throw new InvalidOperationException("No silo is running.");
 
@@ -48,11 +49,13 @@ public sealed class TestCluster : IAsyncDisposable
             DisableDefaults = true,
             EnvironmentName = Environments.Development,
         });
+        if (_options.IsCluster) builder.Configuration.AddInMemoryCollection(ClusterDefaults);
         builder.Configuration.AddInMemoryCollection(_options.Configuration);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddBankGrainsSilo(silo =>
         {
             silo.UseInMemoryStorage(_options.Storage, _options.ReminderTable);
+            if (_options.IsCluster) silo.UseCluster(_ => _options.MembershipTable);
             _options.ConfigureSilo?.Invoke(silo);
         });
         _options.ConfigureServices?.Invoke(builder.Services);
@@ -61,6 +64,38 @@ public sealed class TestCluster : IAsyncDisposable
         var silo = new TestSilo(number, host);
         _silos.Add(silo);
         return silo;
+    }
+
+    // Loopback only, an OS-chosen port per silo, and failure detection fast enough for tests:
+    // a dead silo is declared dead after about 3 × 0.3 s.
+    private static readonly Dictionary<string, string?> ClusterDefaults = new()
+    {
+        ["Cluster:SiloPort"] = "0",
+        ["Cluster:ListenAddress"] = "127.0.0.1",
+        ["Cluster:AdvertisedAddress"] = "127.0.0.1",
+        ["Cluster:Membership:RefreshPeriod"] = "00:00:00.200",
+        ["Cluster:Membership:ProbePeriod"] = "00:00:00.300",
+        ["Cluster:Membership:IAmAlivePeriod"] = "00:00:01",
+        ["Cluster:Membership:MissedProbesLimit"] = "3",
+    };
+
+    /// <summary>The shared membership table as it is now.</summary>
+    public Task<Membership.MembershipSnapshot> MembershipTableSnapshotAsync() => _options.MembershipTable.ReadAllAsync();
+
+    public Membership.IMembershipTable MembershipTable => _options.MembershipTable;
+
+    /// <summary>Waits until every silo's view has <paramref name="activeSilos"/> active silos.</summary>
+    public async Task WaitForViewAsync(int activeSilos, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            var views = Silos.Select(s => s.Services.GetRequiredService<Cluster.IClusterViewSource>().Current).ToList();
+            if (views.All(v => v.Active.Count == activeSilos) && views.Select(v => v.Version).Distinct().Count() == 1) return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Silos did not agree on a view of {activeSilos} active silos: {string.Join("; ", views)}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Graceful stop: activations finish and deactivate.</summary>
@@ -77,7 +112,7 @@ public sealed class TestCluster : IAsyncDisposable
         _silos.Remove(silo);
     }
 
-    /// <summary>Kills the silo and starts a fresh one in its place, on the same storage.</summary>
+    /// <summary>Kills the silo and starts a fresh one in its place, on the same storage (a new generation in a cluster).</summary>
     public async Task<TestSilo> RestartSiloAsync(TestSilo silo)
     {
         KillSilo(silo);
@@ -102,6 +137,11 @@ public sealed class TestClusterOptions
     public Action<IServiceCollection>? ConfigureServices { get; set; }
     public MemoryGrainStorage Storage { get; set; } = new();
     public MemoryReminderTable ReminderTable { get; set; } = new();
+
+    /// <summary>Silos join a cluster (membership, placement, messaging over loopback TCP); set when more than one silo starts.</summary>
+    public bool IsCluster { get; set; }
+
+    public Membership.IMembershipTable MembershipTable { get; set; } = new Membership.InMemoryMembershipTable("test");
 }
 
 /// <summary>One silo of a <see cref="TestCluster"/>.</summary>
@@ -110,12 +150,22 @@ public sealed class TestSilo(int number, IHost host)
     public int Number { get; } = number;
     public IServiceProvider Services => host.Services;
     public IGrainFactory GrainFactory => host.Services.GetRequiredService<IGrainFactory>();
+
+    /// <summary>This silo's cluster identity (cluster mode only).</summary>
+    public Membership.SiloAddress Address => host.Services.GetRequiredService<Cluster.LocalSilo>().Address;
+
+    /// <summary>Activations in this silo now.</summary>
+    public int ActivationCount => host.Services.GetRequiredService<Core.Catalog>().ActivationCount;
     public bool IsRunning { get; private set; } = true;
+
+    /// <summary>The cluster address this silo had, kept after it stopped.</summary>
+    public Membership.SiloAddress AddressAtStop { get; private set; }
 
     internal async Task StopAsync()
     {
         if (!IsRunning) return;
         IsRunning = false;
+        if (host.Services.GetService<Cluster.LocalSilo>() is { IsBound: true } self) AddressAtStop = self.Address;
         await host.StopAsync();
         host.Dispose();
     }

@@ -28,9 +28,16 @@ internal static class Clusters
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
         while (DateTime.UtcNow < deadline)
         {
-            if (await condition()) return true;
+            if (await Holds(condition)) return true;
             await Task.Delay(20);
         }
-        return await condition();
+        return await Holds(condition);
+    }
+
+    // While a cluster recovers, a probe may fail (outcome unknown, timeout): that only means "not yet".
+    private static async Task<bool> Holds(Func<Task<bool>> condition)
+    {
+        try { return await condition(); }
+        catch (Exception) { return false; }
     }
 }

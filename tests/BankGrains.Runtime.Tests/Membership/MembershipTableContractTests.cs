@@ -235,7 +235,7 @@ public abstract class MembershipTableContractTests : IAsyncLifetime
     {
         // Every change here is an insert, so a consistent snapshot has exactly Version entries.
         var tables = Enumerable.Range(0, 4).Select(_ => CreateTable(ClusterId)).ToArray();
-        var stop = new CancellationTokenSource();
+        using var stop = new CancellationTokenSource();
         var inconsistent = new List<MembershipSnapshot>();
         var readers = Enumerable.Range(0, 3).Select(r => Task.Run(async () =>
         {

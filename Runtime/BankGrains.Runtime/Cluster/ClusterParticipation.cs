@@ -1,0 +1,74 @@
+using System.Net;
+using BankGrains.Runtime.Core;
+using BankGrains.Runtime.Hosting;
+using BankGrains.Runtime.Networking;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace BankGrains.Runtime.Cluster;
+
+/// <summary>
+/// A silo's life in the cluster. Start: listen, take an identity (address:port:generation), join
+/// the membership. Graceful stop: ShuttingDown (leaves every ring), hand off all activations, Dead,
+/// stop listening. Kill: stop answering and stop membership, touching nothing (as a crash). Declared
+/// dead by the others: drop every activation at once and stop the process.
+/// </summary>
+public sealed class ClusterParticipation(
+    LocalSilo self,
+    MembershipService membership,
+    IClusterViewSource views,
+    HandoffCoordinator handoff,
+    SiloRequestHandler handler,
+    ConnectionPool connections,
+    Catalog catalog,
+    IOptions<ClusterOptions> cluster,
+    IOptions<GrainCollectionOptions> collection,
+    IHostApplicationLifetime lifetime,
+    ILoggerFactory loggers)
+{
+    private TransportListener? _listener;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var options = cluster.Value;
+        _listener = new TransportListener(new IPEndPoint(IPAddress.Parse(options.ListenAddress), options.SiloPort), handler,
+            logger: loggers.CreateLogger<TransportListener>());
+        _listener.Start();
+        self.Bind(options.AdvertisedAddress ?? LocalSilo.DetectAddress(), _listener.Port, options.SiloName);
+        membership.DeclaredDead += OnDeclaredDead;
+        await membership.JoinAsync(cancellationToken);
+        await handoff.SettleAsync(views.Current);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (membership.IsDeclaredDead) return;
+        await membership.BeginLeavingAsync(cancellationToken);
+        await handoff.SettleAsync(await views.RefreshAsync());
+        await handler.DrainAsync(collection.Value.DeactivationTimeout);
+        await membership.LeaveAsync(cancellationToken);
+        await StopListeningAsync();
+        await membership.DisposeAsync();
+    }
+
+    public void Kill()
+    {
+        membership.Halt();
+        _ = StopListeningAsync();
+    }
+
+    private void OnDeclaredDead()
+    {
+        // Nothing may run or write any more: the cluster already gave this silo's grains to others.
+        catalog.KillAll();
+        _ = StopListeningAsync();
+        lifetime.StopApplication();
+    }
+
+    private async Task StopListeningAsync()
+    {
+        if (_listener is { } listener) await listener.StopAsync();
+        await connections.DisposeAsync();
+    }
+}
