@@ -3,12 +3,11 @@ using BankGrains.Runtime.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 
-// The embedded default: this process hosts the silo, with SQLite in Storage:DataDirectory unless
-// ConnectionStrings:Postgres is set.
-builder.Services.AddBankGrainsSilo(silo => silo
-    .AddGrains(typeof(BankGrains.Grains.AccountGrain).Assembly)
-    .UseStorageFromConfiguration(builder.Configuration));
-builder.Services.AddBankGrainsApi();
+// The embedded default hosts the silo here, on SQLite in Storage:DataDirectory. With
+// ConnectionStrings:Postgres the silo joins that cluster; with Cluster:Role=client this process runs
+// no grains and calls the cluster's silos.
+builder.Services.AddBankGrains(builder.Configuration, typeof(BankGrains.Grains.AccountGrain).Assembly);
+builder.Services.AddBankGrainsApi(builder.Configuration);
 
 var app = builder.Build();
 app.UseBankGrainsApi();

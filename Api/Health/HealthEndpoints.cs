@@ -9,10 +9,16 @@ public static class HealthEndpoints
 {
     public const string ReadyTag = "ready";
 
-    public static IServiceCollection AddBankGrainsHealthChecks(this IServiceCollection services)
+    /// <param name="clusterClient">A client hosts no silo and no storage: it is ready when it can see an active silo.</param>
+    public static IServiceCollection AddBankGrainsHealthChecks(this IServiceCollection services, bool clusterClient = false)
     {
-        services.AddHealthChecks()
-            .AddCheck<SiloHealthCheck>("silo", HealthStatus.Unhealthy, [ReadyTag])
+        var checks = services.AddHealthChecks();
+        if (clusterClient)
+        {
+            checks.AddCheck<ClusterHealthCheck>("cluster", HealthStatus.Unhealthy, [ReadyTag]);
+            return services;
+        }
+        checks.AddCheck<SiloHealthCheck>("silo", HealthStatus.Unhealthy, [ReadyTag])
             .AddCheck<StorageHealthCheck>("storage", HealthStatus.Unhealthy, [ReadyTag], timeout: TimeSpan.FromSeconds(5));
         return services;
     }

@@ -4,6 +4,7 @@ using BankGrains.Api.Endpoints;
 using BankGrains.Api.Health;
 using BankGrains.Api.OpenApi;
 using BankGrains.Api.Problems;
+using BankGrains.Runtime.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -14,7 +15,7 @@ public static class ApiSetup
 {
     public const string SwaggerPath = "/swagger";
 
-    public static IServiceCollection AddBankGrainsApi(this IServiceCollection services)
+    public static IServiceCollection AddBankGrainsApi(this IServiceCollection services, IConfiguration configuration)
     {
         services.ConfigureHttpJsonOptions(options =>
         {
@@ -30,7 +31,8 @@ public static class ApiSetup
         services.AddExceptionHandler<ApiExceptionHandler>();
 
         services.AddBankGrainsOpenApi();
-        services.AddBankGrainsHealthChecks();
+        var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
+        services.AddBankGrainsHealthChecks(cluster.IsClient);
         return services;
     }
 
@@ -56,6 +58,7 @@ public static class ApiSetup
         app.MapCustomerEndpoints();
         app.MapAccountEndpoints();
         app.MapProblemEndpoints();
+        app.MapClusterEndpoints();
         return app;
     }
 

@@ -42,7 +42,30 @@ public static class ClusterConfiguration
         services.AddSingleton<IGrainOwnership, ViewOwnership>();
         services.AddSingleton<SiloRequestHandler>();
         services.AddSingleton<ClusterParticipation>();
+        services.RemoveAll<IClusterManagement>();
+        services.AddSingleton<IClusterManagement, ClusterManagement>();
         return silo;
+    }
+
+    /// <summary>
+    /// The whole choice from configuration, for the Api and Silo hosts: Cluster:Role=client → a client
+    /// of the cluster in ConnectionStrings:Postgres; otherwise a silo in this process, joined to that
+    /// cluster when ConnectionStrings:Postgres is set, else the single embedded silo on SQLite.
+    /// </summary>
+    public static IServiceCollection AddBankGrains(this IServiceCollection services, IConfiguration configuration, params Assembly[] grainAssemblies)
+    {
+        var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
+        if (cluster.IsClient)
+        {
+            if (string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres")))
+                throw new InvalidOperationException("Cluster:Role=client needs ConnectionStrings:Postgres: the cluster's membership is read from there.");
+            return services.AddBankGrainsClient(grainAssemblies, PostgresMembership);
+        }
+        return services.AddBankGrainsSilo(silo =>
+        {
+            foreach (var assembly in grainAssemblies) silo.AddGrains(assembly);
+            silo.UseStorageFromConfiguration(configuration).UseClusterFromConfiguration(configuration);
+        });
     }
 
     /// <summary>ConnectionStrings:Postgres set → the cluster's membership is in that database; otherwise a single silo.</summary>
@@ -70,6 +93,7 @@ public static class ClusterConfiguration
         services.AddSingleton<IMessageRouter>(sp => sp.GetRequiredService<ClusterMessageRouter>());
         services.AddSingleton<IGrainCallInvoker, GrainCallInvoker>();
         services.AddSingleton<IGrainFactory, GrainFactory>();
+        services.AddSingleton<IClusterManagement, ClusterManagement>();
         services.AddHostedService<ClusterClientLifecycle>();
         return services;
     }

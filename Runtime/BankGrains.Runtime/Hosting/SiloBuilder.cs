@@ -78,6 +78,7 @@ public sealed class SiloBuilder
         services.AddSingleton(sp => sp.GetRequiredService<GrainRuntime>().Catalog);
         services.TryAddSingleton<IMessageRouter, LocalMessageRouter>();
         services.TryAddSingleton<Cluster.IGrainOwnership, Cluster.SingleSiloOwnership>();
+        services.TryAddSingleton<Cluster.IClusterManagement, Cluster.SingleSiloManagement>();
         services.AddSingleton<IGrainCallInvoker, GrainCallInvoker>();
         services.AddSingleton<IGrainFactory, GrainFactory>();
         services.AddSingleton<ReminderService>();

@@ -47,12 +47,16 @@ public static class StorageConfiguration
     public static SiloBuilder UsePostgresStorage(this SiloBuilder silo, string connectionString)
     {
         silo.UseStorage(
-            sp => new PostgresGrainStorage(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp)),
+            sp => new PostgresGrainStorage(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp), WriterIdentity(sp)),
             sp => new PostgresReminderTable(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp)));
         silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         silo.Services.AddSingleton<IStorageInitializer>(sp => new Initializer(ct => SchemaMigrator.ApplyAsync(sp.GetRequiredService<NpgsqlDataSource>(), ct)));
         return silo;
     }
+
+    // A cluster silo fences its writes with its membership row; a single silo has no row to fence with.
+    private static Func<Membership.SiloAddress?>? WriterIdentity(IServiceProvider services) =>
+        services.GetService<Cluster.LocalSilo>() is { } self ? () => self.IsBound ? self.Address : null : null;
 
     private static string ServiceId(IServiceProvider services) => services.GetRequiredService<IOptions<ClusterOptions>>().Value.Id;
 

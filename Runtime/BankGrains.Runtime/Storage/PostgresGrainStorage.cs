@@ -1,3 +1,4 @@
+using BankGrains.Runtime.Membership;
 using BankGrains.Runtime.Persistence;
 using Npgsql;
 using NpgsqlTypes;
@@ -8,32 +9,46 @@ namespace BankGrains.Runtime.Storage;
 /// Grain storage in PostgreSQL (table grain_state, payload as jsonb), shared by all silos of a
 /// service. Each write or clear is one conditional statement — INSERT … ON CONFLICT DO NOTHING for
 /// a first write, UPDATE … WHERE version = expected otherwise — so the compare-and-swap is atomic
-/// under any isolation level and needs no explicit transaction or lock.
+/// under any isolation level and needs no explicit transaction.
+/// In a cluster the statement is also fenced by the writer's own membership row: it writes only if
+/// that row is not Dead, and holds a share lock on it until commit, so a declaration of death waits
+/// for writes in flight and every later write by that silo is refused. A silo paused past its
+/// death (GC, SIGSTOP, a frozen VM) therefore cannot write when it wakes, whatever it believes.
 /// </summary>
 public sealed class PostgresGrainStorage : IGrainStorage
 {
+    private const string WriterIsAlive =
+        "EXISTS (SELECT 1 FROM membership m WHERE m.cluster_id = @service AND m.address = @writer_host AND m.port = @writer_port " +
+        "AND m.generation = @writer_generation AND m.status <> 'Dead' FOR SHARE)";
+
     private const string InsertSql =
-        "INSERT INTO grain_state (service_id, grain_id, state_name, version, payload, updated_at) " +
-        "VALUES (@service, @grain, @state, 1, @payload, now()) " +
+        "INSERT INTO grain_state (service_id, grain_id, state_name, version, payload, updated_at, writer) " +
+        "SELECT @service, @grain, @state, 1, @payload, now(), @writer WHERE {0} " +
         "ON CONFLICT (service_id, grain_id, state_name) DO NOTHING RETURNING version";
 
     private const string UpdateSql =
-        "UPDATE grain_state SET version = version + 1, payload = @payload, updated_at = now() " +
-        "WHERE service_id = @service AND grain_id = @grain AND state_name = @state AND version = @expected RETURNING version";
+        "UPDATE grain_state SET version = version + 1, payload = @payload, updated_at = now(), writer = @writer " +
+        "WHERE service_id = @service AND grain_id = @grain AND state_name = @state AND version = @expected AND {0} RETURNING version";
+
+    private const string WriterStatusSql =
+        "SELECT status FROM membership WHERE cluster_id = @service AND address = @writer_host AND port = @writer_port AND generation = @writer_generation";
 
     private const string SelectSql =
         "SELECT version, payload::text FROM grain_state WHERE service_id = @service AND grain_id = @grain AND state_name = @state";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _serviceId;
+    private readonly Func<SiloAddress?>? _writer;
 
     /// <param name="dataSource">A data source for a database migrated with <see cref="SchemaMigrator"/>.</param>
-    public PostgresGrainStorage(NpgsqlDataSource dataSource, string serviceId)
+    /// <param name="writer">In a cluster: this silo's identity (null until it is known); writes are fenced by its membership row.</param>
+    public PostgresGrainStorage(NpgsqlDataSource dataSource, string serviceId, Func<SiloAddress?>? writer = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         GrainStateCodec.ValidateServiceId(serviceId);
         _dataSource = dataSource;
         _serviceId = serviceId;
+        _writer = writer;
     }
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -72,14 +87,35 @@ public sealed class PostgresGrainStorage : IGrainStorage
         if (expectedETag is not null && !GrainStateCodec.TryParseETag(expectedETag, out expected))
             throw await ConflictAsync(operation, stateName, grainId, expectedETag).ConfigureAwait(false);
 
-        await using (var cmd = _dataSource.CreateCommand(expectedETag is null ? InsertSql : UpdateSql))
+        var writer = _writer?.Invoke();
+        var fence = writer is null ? "TRUE" : WriterIsAlive;
+        await using (var cmd = _dataSource.CreateCommand(string.Format(expectedETag is null ? InsertSql : UpdateSql, fence)))
         {
             AddKey(cmd, stateName, grainId);
+            cmd.Parameters.Add(new NpgsqlParameter<string>("writer", NpgsqlDbType.Text) { TypedValue = writer?.ToString() });
+            if (writer is { } w) AddWriter(cmd, w);
             cmd.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = (object?)payload ?? DBNull.Value });
             if (expectedETag is not null) cmd.Parameters.Add(new NpgsqlParameter<long>("expected", expected));
             if (await cmd.ExecuteScalarAsync().ConfigureAwait(false) is long version) return version;
         }
+        if (writer is { } refused && !await IsAliveAsync(refused).ConfigureAwait(false))
+            throw new Cluster.SiloLeaseExpiredException($"Silo {refused} is dead in the membership table; its write of {grainId} was refused.");
         throw await ConflictAsync(operation, stateName, grainId, expectedETag).ConfigureAwait(false);
+    }
+
+    private async Task<bool> IsAliveAsync(SiloAddress writer)
+    {
+        await using var cmd = _dataSource.CreateCommand(WriterStatusSql);
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        AddWriter(cmd, writer);
+        return await cmd.ExecuteScalarAsync().ConfigureAwait(false) is string status && status != "Dead";
+    }
+
+    private static void AddWriter(NpgsqlCommand cmd, SiloAddress writer)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter<string>("writer_host", writer.Host));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("writer_port", writer.Port));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("writer_generation", writer.Generation));
     }
 
     /// <summary>Reads what is stored now, only to say in the exception why the swap was refused.</summary>
