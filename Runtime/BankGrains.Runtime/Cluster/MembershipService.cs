@@ -93,6 +93,28 @@ public sealed class MembershipService : IGrainWriteFence, IAsyncDisposable
     /// <summary>Stops all membership activity without touching the table (a crash, as others see it).</summary>
     public void Halt() => _stopping.Cancel();
 
+    /// <summary>
+    /// May this silo serve a call now? Yes with a valid lease. Otherwise it re-reads the table: if it
+    /// is still Active the lease is renewed; if it was declared dead, no. If the table cannot be read
+    /// at all, nobody can have declared it dead since its lease ran out either, so it keeps serving
+    /// what it owns (writes stay fenced: by the lease here and by the database itself).
+    /// </summary>
+    public async ValueTask<bool> MayServeAsync()
+    {
+        if (IsLeaseValid) return true;
+        if (IsDeclaredDead) return false;
+        try
+        {
+            await _reader.RefreshAsync().ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            _logger.LogWarning(error, "Membership table unreachable; serving owned grains without a fresh lease");
+            return !IsDeclaredDead;
+        }
+        return IsLeaseValid;
+    }
+
     public async ValueTask EnsureCanWriteAsync()
     {
         if (IsLeaseValid) return;

@@ -56,13 +56,9 @@ public sealed class SiloRequestHandler(
         var request = MessageCodec.DecodeRequest(payload, Interlocked.Increment(ref _nextMessageId));
         var message = request.Message;
         if (request.ViewVersion > views.Current.Version) await TryRefreshAsync().ConfigureAwait(false);
-        if (!membership.IsLeaseValid)
-        {
-            // Paused, partitioned from the table, or dead: act only after confirming membership again.
-            await TryRefreshAsync().ConfigureAwait(false);
-            if (!membership.IsLeaseValid)
-                return MessageCodec.EncodeRejection(views.Current.Version, $"silo {self.Address} cannot confirm its membership");
-        }
+        // Paused past its lease, or declared dead: confirm membership before acting on anything.
+        if (!await membership.MayServeAsync().ConfigureAwait(false))
+            return MessageCodec.EncodeRejection(views.Current.Version, $"silo {self.Address} is not a confirmed member");
 
         var view = views.Current;
         if (view.IsActive(self.Address) && (view.OwnerOf(message.Target) == self.Address || catalog.IsStatelessWorker(message.Target.Type)))

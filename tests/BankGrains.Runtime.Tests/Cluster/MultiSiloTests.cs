@@ -197,6 +197,38 @@ public sealed class MultiSiloTests
         Assert.Equal(0, doomed.Services.GetRequiredService<Core.Catalog>().ActivationCount);
     }
 
+    [Fact]
+    public async Task While_the_membership_table_is_unreachable_nobody_is_declared_dead_and_owned_grains_keep_answering()
+    {
+        await using var cluster = await StartAsync();
+        var survivor = cluster.Silos[0];
+        var victim = cluster.Silos[2];
+        var keys = Enumerable.Range(0, 30).Select(i => $"outage-{i}").ToList();
+        foreach (var key in keys) await survivor.GrainFactory.GetGrain<IStateGrain>(key).SetValueAsync(5);
+        var view = survivor.Services.GetRequiredService<IClusterViewSource>().Current;
+        var survivingKeys = keys.Where(k => view.OwnerOf(new GrainId("state", k)) != victim.Address).ToList();
+        var victimAddress = victim.Address;
+        var table = (InMemoryMembershipTable)cluster.MembershipTable;
+
+        table.Unavailable = true;
+        cluster.KillSilo(victim);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // several detection periods and leases
+
+        // Grains on the silos that are up still answer (from memory), from every silo.
+        foreach (var key in survivingKeys)
+            Assert.Equal(5, await cluster.Silos[1].GrainFactory.GetGrain<IStateGrain>(key).GetValueAsync());
+        // Read through another handle on the same store (the outage is simulated per handle).
+        var duringOutage = await table.ForCluster("test").ReadAllAsync();
+        table.Unavailable = false;
+
+        Assert.Equal(SiloStatus.Active, duringOutage.Find(victimAddress)!.Status);
+        // Once the table is back, the dead silo is found out and its grains come back too.
+        Assert.True(await Clusters.EventuallyAsync(async () =>
+            (await cluster.MembershipTableSnapshotAsync()).Find(victimAddress)!.Status == SiloStatus.Dead, RecoveryBound));
+        foreach (var key in keys.Except(survivingKeys))
+            Assert.True(await Clusters.EventuallyAsync(async () => await survivor.GrainFactory.GetGrain<IStateGrain>(key).GetValueAsync() == 5, RecoveryBound));
+    }
+
     private static async Task<int> WriteThenReadAsync(IGrainFactory grains, string key, int value)
     {
         await grains.GetGrain<IStateGrain>(key).SetValueAsync(value);
