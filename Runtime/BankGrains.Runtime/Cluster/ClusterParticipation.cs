@@ -44,8 +44,16 @@ public sealed class ClusterParticipation(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (membership.IsDeclaredDead) return;
-        await membership.BeginLeavingAsync(cancellationToken);
-        await handoff.SettleAsync(await views.RefreshAsync());
+        try
+        {
+            await membership.BeginLeavingAsync(cancellationToken);
+            await handoff.SettleAsync(await views.RefreshAsync());
+        }
+        catch (Exception error)
+        {
+            // The table is unreachable: leave anyway; the others will declare this silo dead by probing.
+            loggers.CreateLogger<ClusterParticipation>().LogWarning(error, "Could not announce leaving; stopping without it");
+        }
         await handler.DrainAsync(collection.Value.DeactivationTimeout);
         await membership.LeaveAsync(cancellationToken);
         await StopListeningAsync();

@@ -57,8 +57,11 @@ public static class ClusterConfiguration
         var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
         if (cluster.IsClient)
         {
-            if (string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres")))
+            var postgres = configuration.GetConnectionString("Postgres");
+            if (string.IsNullOrWhiteSpace(postgres))
                 throw new InvalidOperationException("Cluster:Role=client needs ConnectionStrings:Postgres: the cluster's membership is read from there.");
+            // One pooled data source; the client also applies the schema, so it may start before any silo.
+            services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
             return services.AddBankGrainsClient(grainAssemblies, PostgresMembership);
         }
         return services.AddBankGrainsSilo(silo =>

@@ -139,6 +139,7 @@ public abstract class FramedConnection
             {
                 var result = await _input.ReadAsync(ClosingToken).ConfigureAwait(false);
                 var buffer = result.Buffer;
+                bool midFrame;
                 try
                 {
                     while (FrameCodec.TryRead(ref buffer, Options.MaxFrameSize, out var kind, out var id, out var payload))
@@ -149,14 +150,16 @@ public abstract class FramedConnection
                 }
                 finally
                 {
+                    // The buffer (and every payload sliced from it) is not to be touched after AdvanceTo.
+                    midFrame = !buffer.IsEmpty;
                     _input.AdvanceTo(buffer.Start, buffer.End);
                 }
 
                 if (result.IsCompleted || result.IsCanceled)
                 {
-                    failure = new IOException(buffer.IsEmpty
-                        ? "The peer closed the connection."
-                        : "The peer closed the connection in the middle of a frame.");
+                    failure = new IOException(midFrame
+                        ? "The peer closed the connection in the middle of a frame."
+                        : "The peer closed the connection.");
                     Logger.LogDebug("Connection to {Peer} closed by the peer", RemoteEndPoint);
                     break;
                 }
@@ -228,11 +231,16 @@ public abstract class FramedConnection
         {
             Close(failure ?? new IOException("The connection closed."));
             // Frames still queued were never written: give back their buffers. Their requests were failed by OnClosed.
-            while (queue.TryRead(out var frame))
+            // Drain until the queue is completed, not just until it looks empty: when another thread is inside Close,
+            // the queue may still accept a frame until that thread completes it, and that frame's buffer would leak.
+            while (await queue.WaitToReadAsync().ConfigureAwait(false))
             {
-                Interlocked.Decrement(ref _queuedFrames);
-                OnFrameDequeued(frame);
-                ReturnBuffer(frame);
+                while (queue.TryRead(out var frame))
+                {
+                    Interlocked.Decrement(ref _queuedFrames);
+                    OnFrameDequeued(frame);
+                    ReturnBuffer(frame);
+                }
             }
 
             // The socket is closed already: completing cannot send anything; it may fail trying to flush leftovers.
@@ -255,7 +263,7 @@ public abstract class FramedConnection
 
     private static void ReturnBuffer(in OutgoingFrame frame)
     {
-        if (frame.PooledBuffer is { } buffer) ArrayPool<byte>.Shared.Return(buffer);
+        if (frame.PooledBuffer is { } buffer) FrameBuffers.Return(buffer);
     }
 
     private void LoopEnded()

@@ -68,7 +68,7 @@ internal sealed class ListenerConnection : FramedConnection
         ReadOnlyMemory<byte> request = ReadOnlyMemory<byte>.Empty;
         if (length > 0)
         {
-            buffer = ArrayPool<byte>.Shared.Rent(length);
+            buffer = FrameBuffers.Rent(length);
             payload.CopyTo(buffer);
             request = new ReadOnlyMemory<byte>(buffer, 0, length);
         }
@@ -104,7 +104,11 @@ internal sealed class ListenerConnection : FramedConnection
         Finish(kind, correlationId, buffer, response, error);
     }
 
-    /// <summary>Frees the handler slot and queues the answer; <paramref name="buffer"/> goes back to the pool once written.</summary>
+    /// <summary>
+    /// Frees the handler slot and queues the answer. <paramref name="buffer"/> (the request copy, which
+    /// <paramref name="response"/> may be a slice of) is owned here until it is either returned now or handed to
+    /// the write loop inside a successfully queued frame: exactly one of the two.
+    /// </summary>
     private void Finish(FrameKind kind, long correlationId, byte[]? buffer, ReadOnlyMemory<byte> response, Exception? error)
     {
         _handlerSlots.Release();
@@ -112,26 +116,28 @@ internal sealed class ListenerConnection : FramedConnection
         {
             if (error is not null && !IsClosed)
                 Logger.LogDebug(error, "One-way handler for a frame from {Peer} failed", RemoteEndPoint);
-            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
+            ReturnToPool(buffer);
             return;
         }
 
-        OutgoingFrame frame;
         if (error is null && response.Length <= _maxPayload)
         {
-            // The response may be a slice of the request buffer: return the buffer only after it is written.
-            frame = new OutgoingFrame(FrameKind.Response, correlationId, response, pooledBuffer: buffer);
-        }
-        else
-        {
-            if (buffer is not null) ArrayPool<byte>.Shared.Return(buffer);
-            var message = error?.Message
-                          ?? $"The response of {response.Length} bytes exceeds the maximum frame size of {Options.MaxFrameSize} bytes.";
-            if (error is not null) Logger.LogDebug(error, "Handler for a request from {Peer} failed", RemoteEndPoint);
-            var bytes = Encoding.UTF8.GetBytes(message);
-            frame = new OutgoingFrame(FrameKind.Error, correlationId, bytes.AsMemory(0, Math.Min(bytes.Length, _maxPayload)));
+            // The write loop returns the buffer after copying the response out of it (or dropping the frame).
+            if (!TryEnqueue(new OutgoingFrame(FrameKind.Response, correlationId, response, pooledBuffer: buffer))) ReturnToPool(buffer);
+            return;
         }
 
-        if (!TryEnqueue(frame) && frame.PooledBuffer is { } unused) ArrayPool<byte>.Shared.Return(unused);
+        // Nothing below reads the request buffer.
+        ReturnToPool(buffer);
+        var message = error?.Message
+                      ?? $"The response of {response.Length} bytes exceeds the maximum frame size of {Options.MaxFrameSize} bytes.";
+        if (error is not null) Logger.LogDebug(error, "Handler for a request from {Peer} failed", RemoteEndPoint);
+        var bytes = Encoding.UTF8.GetBytes(message);
+        TryEnqueue(new OutgoingFrame(FrameKind.Error, correlationId, bytes.AsMemory(0, Math.Min(bytes.Length, _maxPayload))));
+    }
+
+    private static void ReturnToPool(byte[]? buffer)
+    {
+        if (buffer is not null) FrameBuffers.Return(buffer);
     }
 }

@@ -21,7 +21,11 @@ internal readonly struct OutgoingFrame
     /// <summary>The caller waiting for the answer; the frame is skipped if the request was abandoned while queued.</summary>
     public PendingRequest? Request { get; }
 
-    /// <summary>An ArrayPool buffer to return once the frame has been copied out (or dropped).</summary>
+    /// <summary>
+    /// A <see cref="FrameBuffers"/> array owned by the frame (<see cref="Payload"/> may point into it). Whoever holds a
+    /// queued frame owns it: the write loop returns it once the frame is copied out or dropped; the sender returns
+    /// it when the frame could not be queued.
+    /// </summary>
     public byte[]? PooledBuffer { get; }
 
     /// <summary>Whether the frame holds a slot of <see cref="TransportOptions.MaxQueuedFrames"/>.</summary>
