@@ -56,6 +56,8 @@ public sealed class ClusterParticipation(
         }
         await handler.DrainAsync(collection.Value.DeactivationTimeout);
         await membership.LeaveAsync(cancellationToken);
+        // Answers of the drained calls may still be queued: send them before closing.
+        if (_listener is { } listener) await listener.StopAsync(TimeSpan.FromSeconds(5));
         await StopListeningAsync();
         await membership.DisposeAsync();
     }

@@ -28,6 +28,7 @@ public abstract class FramedConnection
     private int _closed;
     private int _runningLoops;
     private int _queuedFrames;
+    private readonly TaskCompletionSource _writeLoopEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private protected FramedConnection(Socket socket, IPEndPoint? remoteEndPoint, TransportOptions options, ILogger logger)
     {
@@ -128,6 +129,26 @@ public abstract class FramedConnection
         }
 
         OnClosed(reason);
+    }
+
+    /// <summary>
+    /// Closes after sending what is already queued: no new frame is accepted, the write loop drains the
+    /// queue and flushes, then the connection closes. Bounded by <paramref name="timeout"/>; past it the
+    /// connection is closed at once, as by <see cref="Close"/>.
+    /// </summary>
+    public async Task CloseGracefullyAsync(Exception reason, TimeSpan timeout)
+    {
+        if (IsClosed) return;
+        _outgoing.Writer.TryComplete();
+        try
+        {
+            await _writeLoopEnded.Task.WaitAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Logger.LogWarning("Connection to {Peer} did not drain within {Timeout}; closing it", RemoteEndPoint, timeout);
+        }
+        Close(reason);
     }
 
     private async Task ReadLoopAsync()
@@ -245,6 +266,7 @@ public abstract class FramedConnection
 
             // The socket is closed already: completing cannot send anything; it may fail trying to flush leftovers.
             await CompleteQuietlyAsync(_output.CompleteAsync()).ConfigureAwait(false);
+            _writeLoopEnded.TrySetResult();
             LoopEnded();
         }
     }

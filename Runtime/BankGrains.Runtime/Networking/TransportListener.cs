@@ -88,17 +88,23 @@ public sealed class TransportListener : IAsyncDisposable
     /// Stops accepting and closes every connection at once (handlers still running see their token cancelled and
     /// their results are dropped; clients see their written requests fail with <see cref="ConnectionLostException"/>).
     /// </summary>
-    public Task StopAsync()
+    public Task StopAsync() => StopAsync(TimeSpan.Zero);
+
+    /// <summary>
+    /// Stops accepting; answers already queued are sent (for up to <paramref name="drain"/>) before each
+    /// connection closes. Use it after the handler has stopped taking work, so no answer is dropped.
+    /// </summary>
+    public Task StopAsync(TimeSpan drain)
     {
         lock (_gate)
         {
-            return _stopped ??= StopCoreAsync();
+            return _stopped ??= StopCoreAsync(drain);
         }
     }
 
     public async ValueTask DisposeAsync() => await StopAsync().ConfigureAwait(false);
 
-    private async Task StopCoreAsync()
+    private async Task StopCoreAsync(TimeSpan drain)
     {
         await Task.Yield();
         _stopping.Cancel();
@@ -107,6 +113,7 @@ public sealed class TransportListener : IAsyncDisposable
         // The accept loop has ended, so every accepted connection is in the map (or already closed).
         var reason = new IOException("The listener stopped.");
         var connections = _connections.Keys.ToArray();
+        if (drain > TimeSpan.Zero) await Task.WhenAll(connections.Select(c => c.CloseGracefullyAsync(reason, drain))).ConfigureAwait(false);
         foreach (var connection in connections) connection.Close(reason);
         await Task.WhenAll(connections.Select(connection => connection.Completion)).ConfigureAwait(false);
         if (_localEndPoint is not null) _logger.LogInformation("Transport on {Endpoint} stopped", _localEndPoint);
