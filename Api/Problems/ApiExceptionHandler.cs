@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BankGrains.Grains.Interfaces;
 using BankGrains.Runtime;
+using BankGrains.Runtime.Cluster;
 using BankGrains.Runtime.Persistence;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
@@ -57,6 +58,12 @@ internal sealed class ApiExceptionHandler(
                 logger.LogWarning(unavailable, "{Method} {Path} failed: the silo stopped during the call", context.Request.Method, context.Request.Path);
                 return ProblemFactory.Create(context, ProblemTypes.Unavailable,
                     "The service stopped while handling the request, so the outcome is unknown. Read the resource's current state before retrying the same request.");
+
+            case CallOutcomeUnknownException unknown:
+                logger.LogWarning(unknown, "{Method} {Path}: the silo running the call failed; the outcome is unknown", context.Request.Method, context.Request.Path);
+                return ProblemFactory.Create(context, ProblemTypes.OutcomeUnknown,
+                    "The silo running the operation failed after it was sent, so the outcome is unknown: it may or may not have been applied. " +
+                    "Read the resource's current state before retrying the same request.");
 
             case GrainActivationException activation:
                 // Activation (the state read) failed before the call ran: nothing was applied.

@@ -37,6 +37,11 @@ public static class ProblemTypes
         "The silo serving the request stopped while it was in progress (for example during a shutdown). The operation may or may not have been applied: " +
         "read the resource's current state before retrying the same request.");
 
+    public static readonly ProblemType OutcomeUnknown = new("outcomeUnknown", StatusCodes.Status502BadGateway,
+        "Outcome unknown (silo failure)",
+        "The silo running the operation failed after the operation was sent to it. It may or may not have been applied: " +
+        "read the resource's current state before retrying, and retry only with the same request.");
+
     public static readonly ProblemType Internal = new("internal", StatusCodes.Status500InternalServerError,
         "Internal error",
         "The server failed unexpectedly. The error was logged under the response's traceId; report that value to the operators.");
@@ -58,7 +63,7 @@ public static class ProblemTypes
 
     /// <summary>All problem types, banking rules first.</summary>
     public static IReadOnlyList<ProblemType> All { get; } =
-        [.. ByBankCode.Values, ConcurrencyConflict, Timeout, Unavailable, Internal, MethodNotAllowed, UnsupportedMediaType, RequestRejected];
+        [.. ByBankCode.Values, ConcurrencyConflict, Timeout, Unavailable, OutcomeUnknown, Internal, MethodNotAllowed, UnsupportedMediaType, RequestRejected];
 
     private static readonly Dictionary<string, ProblemType> ByName = All
         .SelectMany(p => new[] { (Key: p.Slug, Problem: p), (Key: p.Code, Problem: p) })

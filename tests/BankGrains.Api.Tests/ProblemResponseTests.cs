@@ -147,6 +147,16 @@ public sealed class FailureMappingTests(FaultyApiFactory factory) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_silo_failing_after_the_call_was_sent_is_a_502_outcome_unknown_problem_without_internals()
+    {
+        var response = await _client.PostJsonAsync($"/accounts/{FaultyApiFactory.OutcomeUnknown}/deposits", Bank.MoneyBody("10.00", "USD"));
+
+        var problem = await response.ExpectProblemAsync(HttpStatusCode.BadGateway, "outcomeUnknown");
+        Assert.Contains("may or may not have been applied", problem.Detail());
+        Assert.DoesNotContain("10.0.0.7", problem.Detail());
+    }
+
+    [Fact]
     public async Task Other_ids_still_reach_the_real_grains()
     {
         var bank = new Bank(_client);

@@ -73,6 +73,7 @@ public sealed class ClusterParticipation(
         // Nothing may run or write any more: the cluster already gave this silo's grains to others.
         catalog.KillAll();
         _ = StopListeningAsync();
+        Environment.ExitCode = cluster.Value.ExitCodeWhenDeclaredDead;
         lifetime.StopApplication();
     }
 

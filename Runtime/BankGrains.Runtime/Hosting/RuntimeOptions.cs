@@ -23,6 +23,12 @@ public sealed class ClusterOptions
     /// <summary>A name for people (logs, dashboard); default "silo-&lt;port&gt;".</summary>
     public string? SiloName { get; set; }
 
+    /// <summary>
+    /// The process exit code when the cluster declared this silo dead: a failure, so a supervisor
+    /// (restart: on-failure, systemd) starts a fresh incarnation. 0 keeps an in-process test host clean.
+    /// </summary>
+    public int ExitCodeWhenDeclaredDead { get; set; } = 70;
+
     public bool IsClient => string.Equals(Role, "client", StringComparison.OrdinalIgnoreCase);
 }
 

@@ -77,6 +77,8 @@ public sealed class TestCluster : IAsyncDisposable
         ["Cluster:Membership:ProbePeriod"] = "00:00:00.300",
         ["Cluster:Membership:IAmAlivePeriod"] = "00:00:01",
         ["Cluster:Membership:MissedProbesLimit"] = "3",
+        // A silo declared dead stops its own host, not the test process.
+        ["Cluster:ExitCodeWhenDeclaredDead"] = "0",
     };
 
     /// <summary>The shared membership table as it is now.</summary>

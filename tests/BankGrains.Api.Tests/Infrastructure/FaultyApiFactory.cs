@@ -19,6 +19,7 @@ public sealed class FaultyApiFactory : ApiFactory
     public static readonly Guid TimedOut = Guid.Parse("00000000-0000-0000-0000-0000000000a1");
     public static readonly Guid Conflicting = Guid.Parse("00000000-0000-0000-0000-0000000000c0");
     public static readonly Guid SiloGone = Guid.Parse("00000000-0000-0000-0000-0000000000d0");
+    public static readonly Guid OutcomeUnknown = Guid.Parse("00000000-0000-0000-0000-0000000000f0");
 
     private static readonly Dictionary<Guid, Func<Exception>> Faults = new()
     {
@@ -26,6 +27,7 @@ public sealed class FaultyApiFactory : ApiFactory
         [TimedOut] = () => new GrainCallTimeoutException("DepositAsync on grain account/… did not respond within 30 s (message #7)"),
         [Conflicting] = () => new InconsistentStateException("Write of state 'account' refused: expected version 3 but storage holds version 4.", "4", "3"),
         [SiloGone] = () => new SiloUnavailableException("The silo was stopped."),
+        [OutcomeUnknown] = () => new BankGrains.Runtime.Cluster.CallOutcomeUnknownException("the connection to 10.0.0.7:11111@5 broke after the call was sent"),
     };
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
