@@ -15,7 +15,7 @@ namespace BankGrains.Runtime.Storage;
 /// for writes in flight and every later write by that silo is refused. A silo paused past its
 /// death (GC, SIGSTOP, a frozen VM) therefore cannot write when it wakes, whatever it believes.
 /// </summary>
-public sealed class PostgresGrainStorage : IGrainStorage
+public sealed class PostgresGrainStorage : VersionedSqlGrainStorage
 {
     private const string WriterIsAlive =
         "EXISTS (SELECT 1 FROM membership m WHERE m.cluster_id = @service AND m.address = @writer_host AND m.port = @writer_port " +
@@ -37,76 +37,42 @@ public sealed class PostgresGrainStorage : IGrainStorage
         "SELECT version, payload::text FROM grain_state WHERE service_id = @service AND grain_id = @grain AND state_name = @state";
 
     private readonly NpgsqlDataSource _dataSource;
-    private readonly string _serviceId;
     private readonly Func<SiloAddress?>? _writer;
 
     /// <param name="dataSource">A data source for a database migrated with <see cref="SchemaMigrator"/>.</param>
     /// <param name="writer">In a cluster: this silo's identity (null until it is known); writes are fenced by its membership row.</param>
-    public PostgresGrainStorage(NpgsqlDataSource dataSource, string serviceId, Func<SiloAddress?>? writer = null)
+    public PostgresGrainStorage(NpgsqlDataSource dataSource, string serviceId, Func<SiloAddress?>? writer = null) : base(serviceId)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        GrainStateCodec.ValidateServiceId(serviceId);
         _dataSource = dataSource;
-        _serviceId = serviceId;
         _writer = writer;
     }
 
-    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    protected override async Task<long?> TrySwapAsync(string stateName, GrainId grainId, long? expectedVersion, string? payload)
     {
-        GrainStateCodec.Validate(stateName, grainId, grainState);
-        var (version, payload) = await SelectAsync(stateName, grainId).ConfigureAwait(false);
-
-        // Deserialise before touching grainState, so a failure leaves it as it was.
-        var state = payload is null ? GrainStateCodec.DefaultState<T>() : GrainStateCodec.Deserialize<T>(payload);
-        grainState.State = state;
-        grainState.ETag = version is { } v ? GrainStateCodec.FormatETag(v) : null;
-        grainState.RecordExists = payload is not null;
-    }
-
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        GrainStateCodec.Validate(stateName, grainId, grainState);
-        var payload = GrainStateCodec.Serialize(grainState.State);
-        var version = await CompareAndSwapAsync("Write", stateName, grainId, grainState.ETag, payload).ConfigureAwait(false);
-        grainState.ETag = GrainStateCodec.FormatETag(version);
-        grainState.RecordExists = true;
-    }
-
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        GrainStateCodec.Validate(stateName, grainId, grainState);
-        var version = await CompareAndSwapAsync("Clear", stateName, grainId, grainState.ETag, payload: null).ConfigureAwait(false);
-        grainState.State = GrainStateCodec.DefaultState<T>();
-        grainState.ETag = GrainStateCodec.FormatETag(version);
-        grainState.RecordExists = false;
-    }
-
-    private async Task<long> CompareAndSwapAsync(string operation, string stateName, GrainId grainId, string? expectedETag, string? payload)
-    {
-        long expected = 0;
-        if (expectedETag is not null && !GrainStateCodec.TryParseETag(expectedETag, out expected))
-            throw await ConflictAsync(operation, stateName, grainId, expectedETag).ConfigureAwait(false);
-
         var writer = _writer?.Invoke();
         var fence = writer is null ? "TRUE" : WriterIsAlive;
-        await using (var cmd = _dataSource.CreateCommand(string.Format(expectedETag is null ? InsertSql : UpdateSql, fence)))
-        {
-            AddKey(cmd, stateName, grainId);
-            cmd.Parameters.Add(new NpgsqlParameter<string>("writer", NpgsqlDbType.Text) { TypedValue = writer?.ToString() });
-            if (writer is { } w) AddWriter(cmd, w);
-            cmd.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = (object?)payload ?? DBNull.Value });
-            if (expectedETag is not null) cmd.Parameters.Add(new NpgsqlParameter<long>("expected", expected));
-            if (await cmd.ExecuteScalarAsync().ConfigureAwait(false) is long version) return version;
-        }
-        if (writer is { } refused && !await IsAliveAsync(refused).ConfigureAwait(false))
-            throw new Cluster.SiloLeaseExpiredException($"Silo {refused} is dead in the membership table; its write of {grainId} was refused.");
-        throw await ConflictAsync(operation, stateName, grainId, expectedETag).ConfigureAwait(false);
+        await using var cmd = _dataSource.CreateCommand(string.Format(expectedVersion is null ? InsertSql : UpdateSql, fence));
+        AddKey(cmd, stateName, grainId);
+        cmd.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = (object?)payload ?? DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter<string>("writer", NpgsqlDbType.Text) { TypedValue = writer?.ToString() });
+        if (writer is { } w) AddWriter(cmd, w);
+        if (expectedVersion is { } expected) cmd.Parameters.Add(new NpgsqlParameter<long>("expected", expected));
+        return await cmd.ExecuteScalarAsync().ConfigureAwait(false) as long?;
+    }
+
+    /// <summary>A fenced writer whose row says Dead was refused for that reason, not for a version conflict.</summary>
+    protected override async Task<Exception> RefusalAsync(string operation, string stateName, GrainId grainId, string? expectedETag)
+    {
+        if (_writer?.Invoke() is { } writer && !await IsAliveAsync(writer).ConfigureAwait(false))
+            return new Cluster.SiloLeaseExpiredException($"Silo {writer} is dead in the membership table; its write of {grainId} was refused.");
+        return await base.RefusalAsync(operation, stateName, grainId, expectedETag).ConfigureAwait(false);
     }
 
     private async Task<bool> IsAliveAsync(SiloAddress writer)
     {
         await using var cmd = _dataSource.CreateCommand(WriterStatusSql);
-        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", ServiceId));
         AddWriter(cmd, writer);
         return await cmd.ExecuteScalarAsync().ConfigureAwait(false) is string status && status != "Dead";
     }
@@ -118,14 +84,7 @@ public sealed class PostgresGrainStorage : IGrainStorage
         cmd.Parameters.Add(new NpgsqlParameter<int>("writer_generation", writer.Generation));
     }
 
-    /// <summary>Reads what is stored now, only to say in the exception why the swap was refused.</summary>
-    private async Task<InconsistentStateException> ConflictAsync(string operation, string stateName, GrainId grainId, string? expectedETag)
-    {
-        var (version, payload) = await SelectAsync(stateName, grainId).ConfigureAwait(false);
-        return GrainStateCodec.Conflict(operation, stateName, grainId, expectedETag, version, version is not null && payload is null);
-    }
-
-    private async Task<(long? Version, string? Payload)> SelectAsync(string stateName, GrainId grainId)
+    protected override async Task<(long? Version, string? Payload)> SelectAsync(string stateName, GrainId grainId)
     {
         await using var cmd = _dataSource.CreateCommand(SelectSql);
         AddKey(cmd, stateName, grainId);
@@ -136,7 +95,7 @@ public sealed class PostgresGrainStorage : IGrainStorage
 
     private void AddKey(NpgsqlCommand cmd, string stateName, GrainId grainId)
     {
-        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", ServiceId));
         cmd.Parameters.Add(new NpgsqlParameter<string>("grain", grainId.ToString()));
         cmd.Parameters.Add(new NpgsqlParameter<string>("state", stateName));
     }
