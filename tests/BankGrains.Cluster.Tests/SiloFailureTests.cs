@@ -36,17 +36,7 @@ public sealed class SiloFailureTests(ITestOutputHelper output)
         await using var cluster = await ProcessCluster.CreateAsync("kill", output, ct);
         await cluster.RunAsync(async () =>
         {
-            await cluster.StartAsync(silos: 3, ct);
-            // Every grain-state write, with the balance it stored, in this test's database.
-            await cluster.Database.InstallWriteAuditAsync(ct);
-            var accounts = await OpenAccountsAsync(cluster, ct);
-            var ledger = new DepositLedger();
-
-            var loadStarted = DateTime.UtcNow;
-            var load = cluster.StartLoad(ledger, accounts, LoopsPerAccount, Pace);
-            await ledger.WaitUntilEveryAccountAcknowledgedAsync(accounts, loadStarted, TimeSpan.FromSeconds(15), "warm-up");
-            await Task.Delay(WarmUp, ct);
-            cluster.Log($"before the kill: {ledger.Summary()}");
+            var (accounts, ledger, load) = await StartUnderLoadAsync(cluster, "before the kill", ct);
 
             var victim = await PickVictimAsync(cluster, ct);
             var killedAt = DateTime.UtcNow;
@@ -96,17 +86,7 @@ public sealed class SiloFailureTests(ITestOutputHelper output)
         await using var cluster = await ProcessCluster.CreateAsync("pause", output, ct);
         await cluster.RunAsync(async () =>
         {
-            await cluster.StartAsync(silos: 3, ct);
-            // Every grain-state write and every declaration of death, with the database clock, in this test's database.
-            await cluster.Database.InstallWriteAuditAsync(ct);
-            var accounts = await OpenAccountsAsync(cluster, ct);
-            var ledger = new DepositLedger();
-
-            var loadStarted = DateTime.UtcNow;
-            var load = cluster.StartLoad(ledger, accounts, LoopsPerAccount, Pace);
-            await ledger.WaitUntilEveryAccountAcknowledgedAsync(accounts, loadStarted, TimeSpan.FromSeconds(15), "warm-up");
-            await Task.Delay(WarmUp, ct);
-            cluster.Log($"before the pause: {ledger.Summary()}");
+            var (accounts, ledger, load) = await StartUnderLoadAsync(cluster, "before the pause", ct);
 
             var victim = await PickVictimAsync(cluster, ct);
             var pausedAt = DateTime.UtcNow;
@@ -175,6 +155,25 @@ public sealed class SiloFailureTests(ITestOutputHelper output)
     }
 
     /// <summary>A customer and a USD checking account each, through the API.</summary>
+    /// <summary>
+    /// Three silos and the Api; an audit of every grain-state write and every declaration of death (with
+    /// the database clock) in this test's database; accounts under a warmed-up deposit load.
+    /// </summary>
+    private static async Task<(IReadOnlyList<Guid> Accounts, DepositLedger Ledger, DepositLoad Load)> StartUnderLoadAsync(
+        ProcessCluster cluster, string label, CancellationToken ct)
+    {
+        await cluster.StartAsync(silos: 3, ct);
+        await cluster.Database.InstallWriteAuditAsync(ct);
+        var accounts = await OpenAccountsAsync(cluster, ct);
+        var ledger = new DepositLedger();
+        var loadStarted = DateTime.UtcNow;
+        var load = cluster.StartLoad(ledger, accounts, LoopsPerAccount, Pace);
+        await ledger.WaitUntilEveryAccountAcknowledgedAsync(accounts, loadStarted, TimeSpan.FromSeconds(15), "warm-up");
+        await Task.Delay(WarmUp, ct);
+        cluster.Log($"{label}: {ledger.Summary()}");
+        return (accounts, ledger, load);
+    }
+
     private static async Task<IReadOnlyList<Guid>> OpenAccountsAsync(ProcessCluster cluster, CancellationToken ct)
     {
         var accounts = await Task.WhenAll(Enumerable.Range(1, AccountCount).Select(async i =>
