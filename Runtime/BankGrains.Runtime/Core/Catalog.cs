@@ -89,15 +89,6 @@ public sealed class Catalog
 
     public int ActivationCount => Activations.Count(a => a.State != ActivationState.Invalid);
 
-    /// <summary>Deactivates every activation idle for at least <paramref name="age"/> (Orleans: ForceActivationCollection).</summary>
-    public async Task<int> CollectIdleAsync(TimeSpan age)
-    {
-        var now = _runtime.Time.GetUtcNow();
-        var collected = Activations.Where(a => a.TryCollect(now, age)).ToList();
-        await Task.WhenAll(collected.Select(a => a.Deactivated)).ConfigureAwait(false);
-        return collected.Count;
-    }
-
     /// <summary>Collects activations idle longer than their class's age limit (or the silo default).</summary>
     internal int CollectExpired(TimeSpan defaultAge)
     {

@@ -45,6 +45,20 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task DelayDeactivation_keeps_an_idle_activation_past_the_collection_age()
+    {
+        await using var cluster = await Clusters.StartAsync(
+            ("Runtime:Collection:CollectionAge", "00:00:00.200"),
+            ("Runtime:Collection:CollectionQuantum", "00:00:00.050"));
+        var grain = cluster.GrainFactory.GetGrain<ILifecycleGrain>("kept-alive");
+        var first = await grain.GetActivationIdAsync();
+        await grain.KeepAliveAsync(milliseconds: 1500);
+
+        await Task.Delay(800); // four collection ages, idle
+        Assert.Equal(first, await grain.GetActivationIdAsync());
+    }
+
+    [Fact]
     public async Task Busy_activations_are_not_collected()
     {
         await using var cluster = await Clusters.StartAsync(

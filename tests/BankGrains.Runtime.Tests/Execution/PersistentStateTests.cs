@@ -75,6 +75,32 @@ public sealed class PersistentStateTests
         Assert.Equal(0, await cluster.GrainFactory.GetGrain<IStateGrain>("clear").GetValueAsync());
     }
 
+    [Fact]
+    public async Task A_named_storage_holds_the_states_that_name_it()
+    {
+        var archive = new MemoryGrainStorage();
+        await using var cluster = await Clusters.StartAsync(options => options.ConfigureSilo += silo => silo.AddGrainStorage("archive", _ => archive));
+
+        await cluster.GrainFactory.GetGrain<ITwoStoresGrain>("two").SetAsync(inDefault: 1, inArchive: 2);
+
+        var id = new GrainId("twostores", "two");
+        var inArchive = new GrainState<CounterState>(new CounterState());
+        await archive.ReadStateAsync("archive", id, inArchive);
+        Assert.Equal(2, inArchive.State.Value);
+        var inDefault = new GrainState<CounterState>(new CounterState());
+        await cluster.Storage.ReadStateAsync("current", id, inDefault);
+        Assert.Equal(1, inDefault.State.Value);
+        await archive.ReadStateAsync("current", id, inDefault);
+        Assert.False(inDefault.RecordExists);
+    }
+
+    [Fact]
+    public async Task Integer_keys_reach_the_grain()
+    {
+        await using var cluster = await Clusters.StartAsync();
+        Assert.Equal(-42, await cluster.GrainFactory.GetGrain<IWorkerGrain>(-42).KeyAsync());
+    }
+
     private sealed class FlakyStorage(IGrainStorage inner) : IGrainStorage
     {
         public volatile bool FailNextWrite;

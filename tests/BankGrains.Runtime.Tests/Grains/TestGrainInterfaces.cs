@@ -24,6 +24,13 @@ public interface IReentrantProbeGrain : IProbe, IGrainWithStringKey;
 public interface IWorkerGrain : IGrainWithIntegerKey
 {
     Task<string> WorkAsync(int delayMs);
+    Task<long> KeyAsync();
+}
+
+/// <summary>Keeps two states, in the default storage and in a named one.</summary>
+public interface ITwoStoresGrain : IGrainWithStringKey
+{
+    Task SetAsync(int inDefault, int inArchive);
 }
 
 public interface ISlowGrain : IGrainWithGuidKey
@@ -37,6 +44,7 @@ public interface ILifecycleGrain : IGrainWithStringKey
 {
     Task<string> GetActivationIdAsync();
     Task DeactivateAsync();
+    Task KeepAliveAsync(int milliseconds);
     Task<int> StartTimerAsync(int periodMs, bool interleave);
     Task<TimerReport> TimerReportAsync();
     Task StopTimerAsync();

@@ -83,6 +83,21 @@ public sealed class WorkerGrain : Grain, IWorkerGrain
         await Task.Delay(delayMs);
         return _activationId;
     }
+
+    public Task<long> KeyAsync() => Task.FromResult(GetPrimaryKeyLong());
+}
+
+public sealed class TwoStoresGrain(
+    [PersistentState("current")] IPersistentState<CounterState> current,
+    [PersistentState("archive", "archive")] IPersistentState<CounterState> archive) : Grain, ITwoStoresGrain
+{
+    public async Task SetAsync(int inDefault, int inArchive)
+    {
+        current.State.Value = inDefault;
+        archive.State.Value = inArchive;
+        await current.WriteStateAsync();
+        await archive.WriteStateAsync();
+    }
 }
 
 public sealed class SlowGrain : Grain, ISlowGrain
@@ -123,6 +138,12 @@ public sealed class LifecycleGrain(LifecycleLog log) : Grain, ILifecycleGrain
     public Task DeactivateAsync()
     {
         DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
+
+    public Task KeepAliveAsync(int milliseconds)
+    {
+        DelayDeactivation(TimeSpan.FromMilliseconds(milliseconds));
         return Task.CompletedTask;
     }
 
