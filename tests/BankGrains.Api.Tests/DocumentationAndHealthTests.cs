@@ -9,6 +9,21 @@ public sealed class DocumentationAndHealthTests(ApiFactory factory) : IClassFixt
     private readonly HttpClient _client = factory.CreateClient();
 
     [Fact]
+    public async Task The_management_view_lists_the_embedded_silo_with_its_activations()
+    {
+        var bank = new Bank(_client);
+        await bank.NewAccountAsync(deposit: "1.00");
+
+        var silos = await (await _client.GetAsync("/cluster/silos")).ExpectAsync(HttpStatusCode.OK);
+
+        var silo = Assert.Single(silos.EnumerateArray());
+        Assert.Equal("active", silo.Str("status"));
+        Assert.True(silo.GetProperty("generation").GetInt32() > 0);
+        Assert.False(string.IsNullOrEmpty(silo.Str("address")));
+        Assert.True(silo.GetProperty("activationsByGrainType").GetProperty("account").GetInt32() >= 1);
+    }
+
+    [Fact]
     public async Task The_openapi_document_describes_every_endpoint()
     {
         var document = await (await _client.GetAsync("/openapi/v1.json")).ExpectAsync(HttpStatusCode.OK);
@@ -27,6 +42,7 @@ public sealed class DocumentationAndHealthTests(ApiFactory factory) : IClassFixt
             [("/accounts/{id}/freeze", "post")] = "FreezeAccount",
             [("/accounts/{id}/unfreeze", "post")] = "UnfreezeAccount",
             [("/problems/{code}", "get")] = "GetProblemType",
+            [("/cluster/silos", "get")] = "ListSilos",
         };
         foreach (var ((path, method), operationId) in operations)
         {
