@@ -93,6 +93,12 @@ public sealed class GrainReferenceGenerator : IIncrementalGenerator
                     errors.Add(new ErrorModel(method.ToDisplayString(), "ref, out and in parameters are not supported", method.Locations.FirstOrDefault()));
                     continue;
                 }
+                // A reference would work inside one silo and fail between silos (it has no wire form yet): refuse it everywhere.
+                if (method.Parameters.Any(p => MentionsGrain(p.Type)) || (returnType is not null && MentionsGrain(returnType)))
+                {
+                    errors.Add(new ErrorModel(method.ToDisplayString(), "grain references cannot be passed as arguments or results; pass the grain's key", method.Locations.FirstOrDefault()));
+                    continue;
+                }
                 methods.Add(new MethodModel(
                     DeclaringInterface: type.ToDisplayString(TypeOfFormat),
                     Name: method.Name,
@@ -109,6 +115,15 @@ public sealed class GrainReferenceGenerator : IIncrementalGenerator
         var proxyName = "Proxy_" + Sanitize(iface.ToDisplayString());
         return new InterfaceModel(fullName, proxyName, methods.ToArray(), errors.ToArray());
     }
+
+    private static bool MentionsGrain(ITypeSymbol type) => type switch
+    {
+        INamedTypeSymbol named when named.TypeKind == TypeKind.Interface
+            && (named.ToDisplayString() == GrainMarker || named.AllInterfaces.Any(i => i.ToDisplayString() == GrainMarker)) => true,
+        INamedTypeSymbol named => named.TypeArguments.Any(MentionsGrain),
+        IArrayTypeSymbol array => MentionsGrain(array.ElementType),
+        _ => false,
+    };
 
     private static string Sanitize(string name)
     {

@@ -40,6 +40,8 @@ public sealed class GrainReferenceGeneratorTests
     [InlineData("int Get();", "must return Task or Task<T>")]
     [InlineData("ValueTask GetAsync();", "must return Task or Task<T>")]
     [InlineData("Task GetAsync(ref int x);", "ref, out and in")]
+    [InlineData("Task LinkAsync(IBad other);", "grain references cannot be passed")]
+    [InlineData("Task<System.Collections.Generic.List<IBad>> FriendsAsync();", "grain references cannot be passed")]
     public void Reports_BG0001_for_what_a_grain_interface_may_not_declare(string member, string reason)
     {
         var (_, diagnostics) = Run($$"""
