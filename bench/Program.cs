@@ -1,3 +1,108 @@
-// Benchmarks live here (one command per scenario). None is written yet: say so instead of pretending.
-Console.Error.WriteLine("No benchmark scenarios yet. Usage (planned): dotnet run -c Release --project bench -- <scenario> [--seconds N]");
-return 2;
+using System.Globalization;
+using BankGrains.Bench;
+
+// One command per scenario: dotnet run -c Release --project bench -- <scenario> [--seconds N] [options]
+if (args.Length > 0 && args[0] == SiloHost.Mode) return await SiloHost.RunAsync(args[1..]);
+
+if (args.Length == 0 || args[0] is "--help" or "-h" or "help")
+{
+    PrintUsage(Console.Out);
+    return 0;
+}
+
+if (!Scenarios.All.TryGetValue(args[0], out var scenario))
+{
+    Console.Error.WriteLine($"Unknown scenario '{args[0]}'.");
+    PrintUsage(Console.Error);
+    return 2;
+}
+
+Options options;
+try
+{
+    options = Options.Parse(args[1..]);
+}
+catch (FormatException e)
+{
+    Console.Error.WriteLine(e.Message);
+    PrintUsage(Console.Error);
+    return 2;
+}
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true; // let the scenario stop what it started
+    Console.Error.WriteLine("Ctrl-C: stopping …");
+    cancel.Cancel();
+};
+
+// SIGTERM (kill, a CI timeout) stops the same way: the scenario's finally blocks stop what it started.
+using var onSigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    Console.Error.WriteLine("SIGTERM: stopping …");
+    cancel.Cancel();
+});
+
+Console.WriteLine(Machine.Describe());
+try
+{
+    return await scenario.Run(options, cancel.Token);
+}
+catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+{
+    Console.Error.WriteLine("cancelled");
+    return 130;
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"scenario {args[0]} failed: {e}");
+    return 1;
+}
+
+static void PrintUsage(TextWriter to)
+{
+    to.WriteLine("usage: dotnet run -c Release --project bench -- <scenario> [options]");
+    to.WriteLine();
+    to.WriteLine("scenarios:");
+    foreach (var (name, (description, _)) in Scenarios.All) to.WriteLine($"  {name,-12} {description}");
+    to.WriteLine();
+    to.WriteLine("options:");
+    to.WriteLine("  --seconds N       measured time (default 10)");
+    to.WriteLine("  --warmup N        warm-up seconds before measuring (default 3)");
+    to.WriteLine("  --concurrency N   concurrent callers, closed loop (default 256)");
+    to.WriteLine("  --grains N        distinct grain ids called round-robin (default 1024)");
+    to.WriteLine("  --silos N         ping-remote: silo processes (default 2)");
+    to.WriteLine();
+    to.WriteLine("Each run prints a MACHINE line first and ends with");
+    to.WriteLine("RESULT scenario=<name> tps=<n> p50_ms=<n> p99_ms=<n> baseline_tps=<n> ratio=<n>");
+}
+
+namespace BankGrains.Bench
+{
+    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos)
+    {
+        public static Options Parse(string[] args)
+        {
+            var o = new Options(10, 3, 256, 1024, 2);
+            for (var i = 0; i < args.Length; i++)
+            {
+                var name = args[i];
+                if (i + 1 >= args.Length) throw new FormatException($"{name} needs a value.");
+                if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+                    throw new FormatException($"{name} needs a whole number, not '{args[i]}'.");
+                o = name switch
+                {
+                    "--seconds" when value >= 1 => o with { Seconds = value },
+                    "--warmup" => o with { Warmup = value },
+                    "--concurrency" when value >= 1 => o with { Concurrency = value },
+                    "--grains" when value >= 1 => o with { Grains = value },
+                    "--silos" when value >= 1 => o with { Silos = value },
+                    _ => throw new FormatException($"Unknown option or bad value: {name} {value}."),
+                };
+            }
+            return o;
+        }
+    }
+}

@@ -1,0 +1,38 @@
+using System.Globalization;
+
+namespace BankGrains.Bench;
+
+/// <summary>Prints a scenario's figures for people, then the one machine-readable RESULT line.</summary>
+public static class Report
+{
+    public static void Print(string scenario, Options options, LoadResult result,
+        IReadOnlyList<(string Name, double CallsPerSecond)> perSilo,
+        (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds) cpu)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine();
+        Console.WriteLine($"scenario     {scenario}");
+        Console.WriteLine(string.Create(inv, $"setup        {options.Seconds} s measured after {options.Warmup} s warm-up; {options.Concurrency} concurrent callers (closed loop) over {options.Grains} grains"));
+        Console.WriteLine(string.Create(inv, $"calls        {result.Calls:N0} completed, {result.Errors:N0} failed in the measured window"));
+        Console.WriteLine(string.Create(inv, $"fairness     {result.ActiveCallers} of {options.Concurrency} callers completed calls; {result.MinPerCaller:N0} to {result.MaxPerCaller:N0} calls each"));
+        if (result.FirstError is not null) Console.WriteLine($"first error  {result.FirstError}");
+        Console.WriteLine(string.Create(inv, $"throughput   {result.CallsPerSecond:N0} calls/s in total"));
+        foreach (var (name, tps) in perSilo)
+            Console.WriteLine(string.Create(inv, $"             {tps:N0} calls/s served by {name}"));
+        Console.WriteLine(string.Create(inv,
+            $"latency      p50 {result.Latency.PercentileMs(50):0.000} ms   p99 {result.Latency.PercentileMs(99):0.000} ms   p99.9 {result.Latency.PercentileMs(99.9):0.000} ms   max {result.Latency.MaxNanoseconds / 1e6:0.000} ms   mean {result.Latency.MeanMs:0.000} ms"));
+        // Little's law: callers actually waiting on a call = throughput × mean latency. Well below the
+        // configured concurrency means calls often complete without yielding, so fewer callers overlap.
+        Console.WriteLine(string.Create(inv, $"in flight    {result.CallsPerSecond * result.Latency.MeanMs / 1000:0.0} calls on average (throughput × mean latency; {options.Concurrency} callers configured)"));
+        if (result.Calls > 0)
+            Console.WriteLine(string.Create(inv, $"             {100.0 * result.CompletedSynchronously / result.Calls:0.0} % of calls had completed when the proxy returned (ran inline, without a thread hop)"));
+        foreach (var (name, share, seconds) in cpu.Processes)
+            Console.WriteLine(string.Create(inv, $"cpu          {name,-8} {share * 100,5:0.0} % of {Environment.ProcessorCount} cores ({seconds:0.00} CPU-s over {cpu.WallSeconds:0.00} s)"));
+        var tracked = cpu.Processes.Sum(p => p.Share);
+        if (cpu.MachineBusy is { } busy)
+            Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is PostgreSQL, the kernel and anything else running)"));
+        Console.WriteLine("baseline     none yet (baseline_tps=0, ratio=0)");
+        Console.WriteLine(string.Create(inv,
+            $"RESULT scenario={scenario} tps={result.CallsPerSecond:0} p50_ms={result.Latency.PercentileMs(50):0.000} p99_ms={result.Latency.PercentileMs(99):0.000} baseline_tps=0 ratio=0"));
+    }
+}

@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using BankGrains.Runtime.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace BankGrains.Bench;
+
+/// <summary>
+/// A silo in its own process: this same executable in the hidden <c>silo-host</c> mode. Output goes
+/// to a log file. The child stops gracefully when its stdin closes, which happens when we ask it to
+/// (<see cref="StopAsync"/>) and also when this process dies for any reason, so no silo outlives the run.
+/// </summary>
+public sealed class SiloChild : IAsyncDisposable
+{
+    private readonly StreamWriter _log;
+    private int _stopped;
+
+    private SiloChild(string name, int port, Process process, StreamWriter log, string logPath)
+    {
+        Name = name;
+        Port = port;
+        Process = process;
+        _log = log;
+        LogPath = logPath;
+    }
+
+    public string Name { get; }
+    public int Port { get; }
+    public Process Process { get; }
+    public string LogPath { get; }
+
+    public static SiloChild Start(string name, int port, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    {
+        var (file, prefix) = SelfCommand();
+        var info = new ProcessStartInfo(file)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in prefix) info.ArgumentList.Add(a);
+        info.ArgumentList.Add(SiloHost.Mode);
+        foreach (var (key, value) in environment) info.Environment[key] = value;
+        info.Environment["Cluster__SiloPort"] = port.ToString(CultureInfo.InvariantCulture);
+        info.Environment["Cluster__SiloName"] = name;
+        info.Environment["Cluster__ListenAddress"] = "127.0.0.1";
+        info.Environment["Cluster__AdvertisedAddress"] = "127.0.0.1";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+
+        var logPath = Path.Combine(logDirectory, name + ".log");
+        var log = new StreamWriter(logPath) { AutoFlush = true };
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new SiloChild(name, port, process, log, logPath);
+    }
+
+    public string Tail(int lines)
+    {
+        try
+        {
+            lock (_log)
+            {
+                using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                using var reader = new StreamReader(stream);
+                var all = reader.ReadToEnd().Split('\n');
+                return string.Join('\n', all.TakeLast(lines));
+            }
+        }
+        catch (IOException e)
+        {
+            return $"(log unreadable: {e.Message})";
+        }
+    }
+
+    /// <summary>Graceful stop (stdin closed → the host stops), then a kill after <paramref name="grace"/>.</summary>
+    public async Task StopAsync(TimeSpan grace)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
+        try
+        {
+            if (!Process.HasExited) Process.StandardInput.Close();
+            using var timeout = new CancellationTokenSource(grace);
+            await Process.WaitForExitAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            KillNow();
+        }
+    }
+
+    public void KillNow()
+    {
+        try
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // already gone
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync(TimeSpan.FromSeconds(15));
+        KillNow();
+        Process.Dispose();
+        lock (_log) _log.Dispose();
+    }
+
+    /// <summary>How to run this program again: the apphost directly, or `dotnet bench.dll`.</summary>
+    private static (string File, string[] Prefix) SelfCommand()
+    {
+        var processPath = Environment.ProcessPath ?? throw new InvalidOperationException("Unknown process path.");
+        var isDotnetHost = Path.GetFileNameWithoutExtension(processPath).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
+        return isDotnetHost ? (processPath, [Assembly.GetEntryAssembly()!.Location]) : (processPath, []);
+    }
+}
+
+/// <summary>The hidden <c>silo-host</c> mode: a silo joined to the cluster in ConnectionStrings:Postgres, hosting the ping grain.</summary>
+public static class SiloHost
+{
+    public const string Mode = "silo-host";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        builder.Services.AddBankGrains(builder.Configuration, typeof(PingGrain).Assembly);
+        using var host = builder.Build();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        // The parent closes our stdin to stop us, and it closes by itself when the parent dies.
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (await Console.In.ReadLineAsync() is not null)
+                {
+                }
+            }
+            catch (IOException)
+            {
+            }
+            lifetime.StopApplication();
+        });
+        await host.RunAsync();
+        return 0;
+    }
+}
