@@ -24,6 +24,7 @@ public sealed class ClusterParticipation(
     Catalog catalog,
     IOptions<ClusterOptions> cluster,
     IOptions<GrainCollectionOptions> collection,
+    IOptions<MembershipOptions> membershipOptions,
     IHostApplicationLifetime lifetime,
     ILoggerFactory loggers)
 {
@@ -54,6 +55,10 @@ public sealed class ClusterParticipation(
             // The table is unreachable: leave anyway; the others will declare this silo dead by probing.
             loggers.CreateLogger<ClusterParticipation>().LogWarning(error, "Could not announce leaving; stopping without it");
         }
+        await handler.DrainAsync(collection.Value.DeactivationTimeout);
+        // Keep refusing (safe: refused calls did not run) until every peer has re-read the table and
+        // stopped sending here; a call that reached a closing connection would have an unknown outcome.
+        await Task.Delay(membershipOptions.Value.RefreshPeriod * 2, CancellationToken.None);
         await handler.DrainAsync(collection.Value.DeactivationTimeout);
         await membership.LeaveAsync(cancellationToken);
         // Answers of the drained calls may still be queued: send them before closing.
