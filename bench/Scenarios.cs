@@ -7,6 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using BankGrains.TestSupport;
 using Npgsql;
 
 namespace BankGrains.Bench;
@@ -30,15 +31,7 @@ public static class Scenarios
         var cpu = new CpuMeter();
         using var self = Process.GetCurrentProcess();
         cpu.Track("bench", self); // client and silo are the same process here
-        Console.WriteLine($"warming up {options.Warmup} s, then measuring {options.Seconds} s …");
-        var result = await ClosedLoopLoad.RunAsync(options.Concurrency, options.Grains,
-            TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Seconds),
-            async (target, n) =>
-            {
-                var answer = await grains[target].PingAsync(n).ConfigureAwait(false);
-                if (answer != n + 1) throw new InvalidOperationException($"ping({n}) answered {answer}");
-            },
-            cpu.Start, cpu.StopNow, ct);
+        var result = await PingAsync(grains, options, cpu, ct);
         var usage = cpu.Stop();
         Report.Print("ping-local", options, result, [("the silo", result.CallsPerSecond)], usage);
         return result.Calls > 0 ? 0 : 1;
@@ -48,20 +41,20 @@ public static class Scenarios
     {
         var logDirectory = Directory.CreateTempSubdirectory("bgbench-logs-").FullName;
         var children = new List<SiloChild>();
-        ThrowawayPostgres? postgres = null;
+        PostgresServer? postgres = null;
         IHost? client = null;
         var keepLogs = false;
         // A SIGTERM / unhandled exit still takes the silos and PostgreSQL down with us.
         EventHandler onExit = (_, _) =>
         {
             foreach (var child in children.ToArray()) child.KillNow();
-            postgres?.StopNow();
+            postgres?.DisposeAsync().AsTask().GetAwaiter().GetResult();
         };
         AppDomain.CurrentDomain.ProcessExit += onExit;
         try
         {
             Console.WriteLine("starting PostgreSQL (membership table) …");
-            postgres = await ThrowawayPostgres.StartAsync(ct);
+            postgres = await PostgresServer.StartAsync(ct);
             var clusterId = "bench-" + Guid.NewGuid().ToString("N")[..8];
             var environment = new Dictionary<string, string>
             {
@@ -71,7 +64,7 @@ public static class Scenarios
 
             for (var i = 1; i <= options.Silos; i++)
             {
-                var port = FreeTcpPort();
+                var port = FreePort.Next();
                 var child = SiloChild.Start($"silo-{i}", port, environment, logDirectory);
                 children.Add(child);
                 Console.WriteLine($"started silo-{i} (pid {child.Process.Id}) on 127.0.0.1:{port}, log {child.LogPath}");
@@ -101,15 +94,7 @@ public static class Scenarios
             using var self = Process.GetCurrentProcess();
             cpu.Track("bench", self);
             foreach (var child in children) cpu.Track(child.Name, child.Process);
-            Console.WriteLine($"warming up {options.Warmup} s, then measuring {options.Seconds} s …");
-            var result = await ClosedLoopLoad.RunAsync(options.Concurrency, options.Grains,
-                TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Seconds),
-                async (target, n) =>
-                {
-                    var answer = await grains[target].PingAsync(n).ConfigureAwait(false);
-                    if (answer != n + 1) throw new InvalidOperationException($"ping({n}) answered {answer}");
-                },
-                cpu.Start, cpu.StopNow, ct);
+            var result = await PingAsync(grains, options, cpu, ct);
             var usage = cpu.Stop();
 
             // Which silo served each call: the owner of its grain in the client's view (the same ring the silos use).
@@ -192,10 +177,18 @@ public static class Scenarios
         }
     }
 
-    private static int FreeTcpPort()
+
+    /// <summary>Closed-loop pings over <paramref name="grains"/>: warm-up, then the measured window; every answer is checked.</summary>
+    private static Task<LoadResult> PingAsync(IPingGrain[] grains, Options options, CpuMeter cpu, CancellationToken ct)
     {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+        Console.WriteLine($"warming up {options.Warmup} s, then measuring {options.Seconds} s …");
+        return ClosedLoopLoad.RunAsync(options.Concurrency, options.Grains,
+            TimeSpan.FromSeconds(options.Warmup), TimeSpan.FromSeconds(options.Seconds),
+            async (target, n) =>
+            {
+                var answer = await grains[target].PingAsync(n).ConfigureAwait(false);
+                if (answer != n + 1) throw new InvalidOperationException($"ping({n}) answered {answer}");
+            },
+            cpu.Start, cpu.StopNow, ct);
     }
 }
