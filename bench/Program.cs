@@ -20,7 +20,7 @@ if (!Scenarios.All.TryGetValue(args[0], out var scenario))
 Options options;
 try
 {
-    options = Options.Parse(args[1..]);
+    options = Options.Parse(args[1..], scenario.Defaults);
 }
 catch (FormatException e)
 {
@@ -66,14 +66,15 @@ static void PrintUsage(TextWriter to)
     to.WriteLine("usage: dotnet run -c Release --project bench -- <scenario> [options]");
     to.WriteLine();
     to.WriteLine("scenarios:");
-    foreach (var (name, (description, _)) in Scenarios.All) to.WriteLine($"  {name,-12} {description}");
+    foreach (var (name, entry) in Scenarios.All) to.WriteLine($"  {name,-15} {entry.Description}");
     to.WriteLine();
     to.WriteLine("options:");
     to.WriteLine("  --seconds N       measured time (default 10)");
     to.WriteLine("  --warmup N        warm-up seconds before measuring (default 3)");
-    to.WriteLine("  --concurrency N   concurrent callers, closed loop (default 256)");
-    to.WriteLine("  --grains N        distinct grain ids called round-robin (default 1024)");
-    to.WriteLine("  --silos N         ping-remote: silo processes (default 2)");
+    to.WriteLine("  --concurrency N   concurrent callers, closed loop (ping: 256, transfers: 64)");
+    to.WriteLine("  --grains N        ping: distinct grain ids called round-robin (default 1024)");
+    to.WriteLine("  --silos N         silo processes (ping-remote: 2, transfers: 1)");
+    to.WriteLine("  --accounts N      transfers: accounts (default 1000)");
     to.WriteLine();
     to.WriteLine("Each run prints a MACHINE line first and ends with");
     to.WriteLine("RESULT scenario=<name> tps=<n> p50_ms=<n> p99_ms=<n> baseline_tps=<n> ratio=<n>");
@@ -81,11 +82,11 @@ static void PrintUsage(TextWriter to)
 
 namespace BankGrains.Bench
 {
-    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos)
+    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000)
     {
-        public static Options Parse(string[] args)
+        public static Options Parse(string[] args, Options defaults)
         {
-            var o = new Options(10, 3, 256, 1024, 2);
+            var o = defaults;
             for (var i = 0; i < args.Length; i++)
             {
                 var name = args[i];
@@ -99,6 +100,7 @@ namespace BankGrains.Bench
                     "--concurrency" when value >= 1 => o with { Concurrency = value },
                     "--grains" when value >= 1 => o with { Grains = value },
                     "--silos" when value >= 1 => o with { Silos = value },
+                    "--accounts" when value >= 2 => o with { Accounts = value },
                     _ => throw new FormatException($"Unknown option or bad value: {name} {value}."),
                 };
             }

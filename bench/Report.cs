@@ -7,7 +7,8 @@ public static class Report
 {
     public static void Print(string scenario, Options options, LoadResult result,
         IReadOnlyList<(string Name, double CallsPerSecond)> perSilo,
-        (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds) cpu)
+        (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds) cpu,
+        LoadResult? baseline = null, OpenLoopResult? atSeventyPercent = null)
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine();
@@ -31,8 +32,22 @@ public static class Report
         var tracked = cpu.Processes.Sum(p => p.Share);
         if (cpu.MachineBusy is { } busy)
             Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is PostgreSQL, the kernel and anything else running)"));
-        Console.WriteLine("baseline     none yet (baseline_tps=0, ratio=0)");
+        if (atSeventyPercent is { } open)
+            Console.WriteLine(string.Create(inv,
+                $"at 70 %      open loop at {open.TargetRate:N0}/s (70 % of the peak above): p50 {open.Latency.PercentileMs(50):0.000} ms   p99 {open.Latency.PercentileMs(99):0.000} ms   p99.9 {open.Latency.PercentileMs(99.9):0.000} ms   ({open.CompletedPerSecond:N0}/s completed, {open.Errors:N0} failed, {open.Dropped:N0} dropped; latency from the scheduled start)"));
+        var baselineTps = baseline?.CallsPerSecond ?? 0;
+        var ratio = baselineTps > 0 ? result.CallsPerSecond / baselineTps : 0;
+        if (baseline is null)
+        {
+            Console.WriteLine("baseline     none applies (baseline_tps=0, ratio=0)");
+        }
+        else
+        {
+            Console.WriteLine(string.Create(inv,
+                $"baseline     {baselineTps:N0} calls/s, p50 {baseline.Latency.PercentileMs(50):0.000} ms, p99 {baseline.Latency.PercentileMs(99):0.000} ms, {baseline.Errors:N0} failed (stored procedure, same server and concurrency)"));
+            Console.WriteLine(string.Create(inv, $"ratio        {ratio:0.00}× the baseline"));
+        }
         Console.WriteLine(string.Create(inv,
-            $"RESULT scenario={scenario} tps={result.CallsPerSecond:0} p50_ms={result.Latency.PercentileMs(50):0.000} p99_ms={result.Latency.PercentileMs(99):0.000} baseline_tps=0 ratio=0"));
+            $"RESULT scenario={scenario} tps={result.CallsPerSecond:0} p50_ms={result.Latency.PercentileMs(50):0.000} p99_ms={result.Latency.PercentileMs(99):0.000} baseline_tps={baselineTps:0} ratio={ratio:0.00}"));
     }
 }

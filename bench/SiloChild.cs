@@ -8,7 +8,8 @@ using Microsoft.Extensions.Hosting;
 namespace BankGrains.Bench;
 
 /// <summary>
-/// A silo in its own process: this same executable in the hidden <c>silo-host</c> mode. Output goes
+/// A child process of the bench: a silo (this same executable in the hidden <c>silo-host</c> mode) or
+/// the Api as a cluster client. Output goes
 /// to a log file. The child stops gracefully when its stdin closes, which happens when we ask it to
 /// (<see cref="StopAsync"/>) and also when this process dies for any reason, so no silo outlives the run.
 /// </summary>
@@ -34,6 +35,30 @@ public sealed class SiloChild : IAsyncDisposable
     public static SiloChild Start(string name, int port, IReadOnlyDictionary<string, string> environment, string logDirectory)
     {
         var (file, prefix) = SelfCommand();
+        var info = NewStartInfo(file, environment);
+        foreach (var a in prefix) info.ArgumentList.Add(a);
+        info.ArgumentList.Add(SiloHost.Mode);
+        info.Environment["Cluster__SiloPort"] = port.ToString(CultureInfo.InvariantCulture);
+        info.Environment["Cluster__SiloName"] = name;
+        info.Environment["Cluster__ListenAddress"] = "127.0.0.1";
+        info.Environment["Cluster__AdvertisedAddress"] = "127.0.0.1";
+        return Start(name, port, info, logDirectory);
+    }
+
+    /// <summary>The Api (BankGrains.Api.dll, built next to this bench) as a cluster client serving HTTP on 127.0.0.1:<paramref name="port"/>.</summary>
+    public static SiloChild StartApi(int port, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    {
+        var info = NewStartInfo(Environment.ProcessPath ?? "dotnet", environment);
+        if (!Path.GetFileNameWithoutExtension(info.FileName).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) info.FileName = "dotnet";
+        info.ArgumentList.Add(ApiDll());
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add($"http://127.0.0.1:{port}");
+        info.Environment["Cluster__Role"] = "client";
+        return Start("api", port, info, logDirectory);
+    }
+
+    private static ProcessStartInfo NewStartInfo(string file, IReadOnlyDictionary<string, string> environment)
+    {
         var info = new ProcessStartInfo(file)
         {
             UseShellExecute = false,
@@ -41,16 +66,25 @@ public sealed class SiloChild : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var a in prefix) info.ArgumentList.Add(a);
-        info.ArgumentList.Add(SiloHost.Mode);
         foreach (var (key, value) in environment) info.Environment[key] = value;
-        info.Environment["Cluster__SiloPort"] = port.ToString(CultureInfo.InvariantCulture);
-        info.Environment["Cluster__SiloName"] = name;
-        info.Environment["Cluster__ListenAddress"] = "127.0.0.1";
-        info.Environment["Cluster__AdvertisedAddress"] = "127.0.0.1";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        return info;
+    }
 
+    /// <summary>The Api build of the same configuration as this bench (the bench project builds it first).</summary>
+    private static string ApiDll()
+    {
+        var configuration = typeof(SiloChild).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BankGrains.sln"))) root = root.Parent;
+        if (root is null) throw new InvalidOperationException($"BankGrains.sln not found above {AppContext.BaseDirectory}.");
+        var dll = Path.Combine(root.FullName, "Api", "bin", configuration, "net10.0", "BankGrains.Api.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"The Api is not built for {configuration}: run `dotnet build Api -c {configuration}`.", dll);
+    }
+
+    private static SiloChild Start(string name, int port, ProcessStartInfo info, string logDirectory)
+    {
         var logPath = Path.Combine(logDirectory, name + ".log");
         var log = new StreamWriter(logPath) { AutoFlush = true };
         var process = new Process { StartInfo = info };
@@ -125,7 +159,7 @@ public sealed class SiloChild : IAsyncDisposable
     }
 }
 
-/// <summary>The hidden <c>silo-host</c> mode: a silo joined to the cluster in ConnectionStrings:Postgres, hosting the ping grain.</summary>
+/// <summary>The hidden <c>silo-host</c> mode: a silo joined to the cluster in ConnectionStrings:Postgres, hosting the ping grain and the bank.</summary>
 public static class SiloHost
 {
     public const string Mode = "silo-host";
@@ -133,7 +167,7 @@ public static class SiloHost
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(args);
-        builder.Services.AddBankGrains(builder.Configuration, typeof(PingGrain).Assembly);
+        builder.Services.AddBankGrains(builder.Configuration, typeof(PingGrain).Assembly, typeof(Grains.AccountGrain).Assembly);
         using var host = builder.Build();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         // The parent closes our stdin to stop us, and it closes by itself when the parent dies.
@@ -151,6 +185,7 @@ public static class SiloHost
             lifetime.StopApplication();
         });
         await host.RunAsync();
+        Console.WriteLine($"transactions: {Runtime.Transactions.TransactionMetrics.Snapshot()}");
         return 0;
     }
 }

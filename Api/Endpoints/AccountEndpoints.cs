@@ -1,4 +1,6 @@
 using BankGrains.Api.Contracts;
+using BankGrains.Api.Idempotency;
+using BankGrains.Api.Movements;
 using BankGrains.Grains.Interfaces;
 using BankGrains.Runtime;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,14 +32,19 @@ public static class AccountEndpoints
         accounts.MapPost("/{id:guid}/deposits", DepositAsync)
             .WithName("Deposit")
             .WithSummary("Deposit money")
-            .WithDescription("Credits a positive amount in the account's currency; frozen accounts still accept credits. Returns the account with its new balance.")
+            .WithDescription("Credits a positive amount in the account's currency, against the bank's cash account; frozen accounts still accept credits. " +
+                             "Returns the account with its new balance. Requires an Idempotency-Key: a retry with the same key and body returns the " +
+                             "original answer (marked Idempotent-Replayed: true) and never deposits twice.")
+            .RequireIdempotencyKey<AccountSnapshot>(Render)
             .ProducesMoneyMovementProblems();
 
         accounts.MapPost("/{id:guid}/withdrawals", WithdrawAsync)
             .WithName("Withdraw")
             .WithSummary("Withdraw money")
             .WithDescription("Debits a positive amount in the account's currency, up to the balance plus the overdraft limit. " +
-                             "Refused on frozen or closed accounts. Returns the account with its new balance.")
+                             "Refused on frozen or closed accounts. Returns the account with its new balance. Requires an Idempotency-Key: a retry " +
+                             "with the same key and body returns the original answer (marked Idempotent-Replayed: true) and never withdraws twice.")
+            .RequireIdempotencyKey<AccountSnapshot>(Render)
             .ProducesMoneyMovementProblems();
 
         accounts.MapPost("/{id:guid}/freeze", FreezeAsync)
@@ -62,7 +69,10 @@ public static class AccountEndpoints
         .ProducesProblem(StatusCodes.Status404NotFound)
         .ProducesProblem(StatusCodes.Status409Conflict)
         .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+        .ProducesProblem(StatusCodes.Status502BadGateway)
         .ProducesProblem(StatusCodes.Status504GatewayTimeout);
+
+    private static Ok<AccountResponse> Render(AccountSnapshot account) => TypedResults.Ok(AccountResponse.From(account));
 
     private static async Task<Created<AccountResponse>> OpenAsync([FromBody] OpenAccountRequest request, IGrainFactory grains)
     {
@@ -79,16 +89,19 @@ public static class AccountEndpoints
     private static async Task<Ok<AccountResponse>> GetAsync(Guid id, IGrainFactory grains) =>
         TypedResults.Ok(AccountResponse.From(await grains.GetGrain<IAccountGrain>(id).GetAsync()));
 
-    private static async Task<Ok<AccountResponse>> DepositAsync(Guid id, [FromBody] MoneyMovementRequest request, IGrainFactory grains)
+    // Through the teller, so the movement is one transaction named by the movement's id, posted to the ledger.
+    private static async Task<Ok<AccountResponse>> DepositAsync(Guid id, [FromBody] MoneyMovementRequest request, MoneyMovement movement, IGrainFactory grains)
     {
         var amount = Require.PositiveAmount(request.Amount, "amount");
-        return TypedResults.Ok(AccountResponse.From(await grains.GetGrain<IAccountGrain>(id).DepositAsync(amount)));
+        var order = new CashOrder(movement.Id, id, amount, movement.Stamp(StatusCodes.Status200OK));
+        return Render(await grains.GetGrain<ITellerGrain>(0).DepositAsync(order));
     }
 
-    private static async Task<Ok<AccountResponse>> WithdrawAsync(Guid id, [FromBody] MoneyMovementRequest request, IGrainFactory grains)
+    private static async Task<Ok<AccountResponse>> WithdrawAsync(Guid id, [FromBody] MoneyMovementRequest request, MoneyMovement movement, IGrainFactory grains)
     {
         var amount = Require.PositiveAmount(request.Amount, "amount");
-        return TypedResults.Ok(AccountResponse.From(await grains.GetGrain<IAccountGrain>(id).WithdrawAsync(amount)));
+        var order = new CashOrder(movement.Id, id, amount, movement.Stamp(StatusCodes.Status200OK));
+        return Render(await grains.GetGrain<ITellerGrain>(0).WithdrawAsync(order));
     }
 
     private static async Task<Ok<AccountResponse>> FreezeAsync(Guid id, [FromBody] FreezeRequest? request, IGrainFactory grains)

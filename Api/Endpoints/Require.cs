@@ -13,6 +13,7 @@ internal static class Require
     public const int MaxNameLength = 200;
     public const int MaxEmailLength = 254;
     public const int MaxReasonLength = 500;
+    public const int MaxReferenceLength = 140;
 
     public static T Body<T>(T? body) where T : class =>
         body ?? throw Invalid("A JSON request body is required.");
@@ -53,6 +54,22 @@ internal static class Require
             throw Invalid($"{field} must be a GUID such as \"0199a3b4-5c6d-7e8f-9a0b-1c2d3e4f5a6b\".");
         return id;
     }
+
+    /// <summary>An optional whole number from a query string, within [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public static int Count(string? value, string field, int min, int max, int defaultValue)
+    {
+        if (value is null) return defaultValue;
+        if (!int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
+            || count < min || count > max)
+            throw Invalid($"{field} must be a whole number from {min} to {max}; got \"{Shorten(value)}\".");
+        return count;
+    }
+
+    /// <summary>An optional true/false from a query string.</summary>
+    public static bool Flag(string? value, string field) =>
+        value is null ? false
+        : bool.TryParse(value, out var flag) ? flag
+        : throw Invalid($"{field} must be true or false; got \"{Shorten(value)}\".");
 
     /// <summary>One of <typeparamref name="T"/>'s names, ignoring case; numbers and combinations are refused.</summary>
     public static T Choice<T>(string? value, string field) where T : struct, Enum

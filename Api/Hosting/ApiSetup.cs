@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using BankGrains.Api.Endpoints;
 using BankGrains.Api.Health;
+using BankGrains.Api.Ledger;
 using BankGrains.Api.OpenApi;
 using BankGrains.Api.Problems;
 using BankGrains.Runtime.Hosting;
@@ -30,6 +31,9 @@ public static class ApiSetup
         services.AddSingleton<IProblemDetailsWriter, ProblemJsonWriter>(); // after the framework's writer: the fallback
         services.AddExceptionHandler<ApiExceptionHandler>();
 
+        services.AddSingleton<TransferLookup>();
+        services.AddSingleton<LedgerAudit>();
+
         services.AddBankGrainsOpenApi();
         var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
         services.AddBankGrainsHealthChecks(cluster.IsClient);
@@ -57,6 +61,8 @@ public static class ApiSetup
         app.MapBankGrainsHealthChecks();
         app.MapCustomerEndpoints();
         app.MapAccountEndpoints();
+        app.MapTransferEndpoints();
+        app.MapLedgerEndpoints();
         app.MapProblemEndpoints();
         app.MapClusterEndpoints();
         return app;

@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
+using BankGrains.Api.Idempotency;
 using BankGrains.Grains.Interfaces;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 
 namespace BankGrains.Api.OpenApi;
 
-/// <summary>The OpenAPI document (/openapi/v1.json): title, and the wire shapes of Money and Currency.</summary>
+/// <summary>The OpenAPI document (/openapi/v1.json): title, the wire shapes of Money and Currency, and the Idempotency-Key header.</summary>
 public static class OpenApiSetup
 {
     public const string DocumentPath = "/openapi/v1.json";
@@ -22,12 +23,34 @@ public static class OpenApiSetup
                     Description =
                         "Customers and accounts of the BankGrains core-banking cluster. Amounts are JSON strings with an ISO 4217 currency, " +
                         "{\"amount\":\"100.00\",\"currency\":\"USD\"}. Every error is RFC 9457 application/problem+json with the extensions " +
-                        "'code' and 'traceId'; its 'type' is described at GET /problems/{code}.",
+                        "'code' and 'traceId'; its 'type' is described at GET /problems/{code}. Requests that move money (transfers, deposits, " +
+                        "withdrawals) need an Idempotency-Key header; retrying with the same key and body returns the original answer.",
                 };
                 return Task.CompletedTask;
             });
             options.AddSchemaTransformer(DescribeMoneyTypes);
+            options.AddOperationTransformer(DescribeIdempotencyKey);
         });
+
+    // The filter reads the header itself, so the endpoint's parameters do not show it.
+    private static Task DescribeIdempotencyKey(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        if (!context.Description.ActionDescriptor.EndpointMetadata.OfType<IdempotencyKeyMetadata>().Any()) return Task.CompletedTask;
+        operation.Parameters ??= [];
+        operation.Parameters.Add(new OpenApiParameter
+        {
+            Name = IdempotencyKeyHeader.Name,
+            In = ParameterLocation.Header,
+            Required = true,
+            Description = "A unique value chosen by the client (a UUID is a good choice), 1–255 printable ASCII characters, sent again unchanged " +
+                          "with every retry of this request. A retry with the same key and body returns the original status and body, with " +
+                          "Idempotent-Replayed: true, and never moves money twice; the same key with another body or URL is 422; while the first " +
+                          "request is still running a retry is 409 with Retry-After.",
+            Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyKeyHeader.MaxLength },
+            Example = JsonValue.Create("5f0c2a4e-8d1b-4c7e-9a3f-2b6d8e1f4a90"),
+        });
+        return Task.CompletedTask;
+    }
 
     // Money and Currency carry their own JSON converters, so the generated schema cannot see their shape.
     private static Task DescribeMoneyTypes(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken cancellationToken)

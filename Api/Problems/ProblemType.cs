@@ -38,9 +38,10 @@ public static class ProblemTypes
         "read the resource's current state before retrying the same request.");
 
     public static readonly ProblemType OutcomeUnknown = new("outcomeUnknown", StatusCodes.Status502BadGateway,
-        "Outcome unknown (silo failure)",
-        "The silo running the operation failed after the operation was sent to it. It may or may not have been applied: " +
-        "read the resource's current state before retrying, and retry only with the same request.");
+        "Outcome unknown (silo or storage failure)",
+        "The silo running the operation, or the database commit, failed after the operation was sent. It may or may not have been applied: " +
+        "read the resource's current state before retrying, and retry only with the same request. For a money movement, 'transactionId' " +
+        "names it (a transfer's outcome is at GET /transfers/{transferId}), and a retry with the same Idempotency-Key never applies it twice.");
 
     public static readonly ProblemType Internal = new("internal", StatusCodes.Status500InternalServerError,
         "Internal error",
@@ -58,12 +59,36 @@ public static class ProblemTypes
         "Request rejected",
         "The HTTP request was refused before it reached the bank (for example a body that is too large); the status code says why.");
 
+    public static readonly ProblemType TransactionAborted = new("transactionAborted", StatusCodes.Status409Conflict,
+        "Transaction aborted",
+        "The bank aborted the operation's transaction before it committed (for example it lost a race for an account with an older " +
+        "transaction, or ran out of time). Nothing changed, and the operation is safe to retry: send the same request again, with the " +
+        "same Idempotency-Key, after the Retry-After delay. 'reason' says why it aborted and 'transactionId' names it.");
+
+    public static readonly ProblemType IdempotencyKeyMissing = new("idempotencyKeyMissing", StatusCodes.Status400BadRequest,
+        "Idempotency-Key missing",
+        "Requests that move money need an Idempotency-Key header: a unique value of 1 to 255 printable ASCII characters (a UUID is a good choice), " +
+        "chosen by the client and sent again, unchanged, with every retry of the same request. Nothing changed.");
+
+    public static readonly ProblemType IdempotencyKeyMismatch = new("idempotencyKeyMismatch", StatusCodes.Status422UnprocessableEntity,
+        "Idempotency-Key reused",
+        "The Idempotency-Key was already used for a different request (another body, or another URL). A key names exactly one request: " +
+        "use a new key for a new request. Nothing changed.");
+
+    public static readonly ProblemType IdempotencyKeyInProgress = new("idempotencyKeyInProgress", StatusCodes.Status409Conflict,
+        "Request with this Idempotency-Key in progress",
+        "A request with the same Idempotency-Key is still being processed, or its outcome is still being settled. This request was not run: " +
+        "send it again after the Retry-After delay to get the original answer.");
+
     private static readonly Dictionary<BankErrorCode, ProblemType> ByBankCode =
         Enum.GetValues<BankErrorCode>().ToDictionary(code => code, Describe);
 
     /// <summary>All problem types, banking rules first.</summary>
     public static IReadOnlyList<ProblemType> All { get; } =
-        [.. ByBankCode.Values, ConcurrencyConflict, Timeout, Unavailable, OutcomeUnknown, Internal, MethodNotAllowed, UnsupportedMediaType, RequestRejected];
+        [
+            .. ByBankCode.Values, ConcurrencyConflict, TransactionAborted, Timeout, Unavailable, OutcomeUnknown, Internal, MethodNotAllowed,
+            UnsupportedMediaType, RequestRejected, IdempotencyKeyMissing, IdempotencyKeyMismatch, IdempotencyKeyInProgress,
+        ];
 
     private static readonly Dictionary<string, ProblemType> ByName = All
         .SelectMany(p => new[] { (Key: p.Slug, Problem: p), (Key: p.Code, Problem: p) })

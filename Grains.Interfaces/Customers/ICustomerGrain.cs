@@ -1,4 +1,5 @@
 using BankGrains.Runtime;
+using BankGrains.Runtime.Transactions;
 
 namespace BankGrains.Grains.Interfaces;
 
@@ -6,19 +7,23 @@ namespace BankGrains.Grains.Interfaces;
 public interface ICustomerGrain : IGrainWithGuidKey
 {
     /// <summary>Registers the customer (KYC level Basic). A second call fails with AlreadyExists.</summary>
+    [Transaction(TransactionOption.CreateOrJoin)]
     Task<CustomerSnapshot> CreateAsync(string name, string email);
 
-    /// <summary>The customer; NotFound if never created.</summary>
+    /// <summary>The customer as last committed; NotFound if never created.</summary>
     [ReadOnly]
     Task<CustomerSnapshot> GetAsync();
 
     /// <summary>Records the outcome of a KYC check.</summary>
+    [Transaction(TransactionOption.CreateOrJoin)]
     Task<CustomerSnapshot> SetKycLevelAsync(KycLevel level);
 
     /// <summary>
     /// Opens an account for this customer, if their KYC level allows it: Basic or Full for an
-    /// account without overdraft, Full for an overdraft.
+    /// account without overdraft, Full for an overdraft. The account and the customer's list of
+    /// accounts commit together, in one transaction.
     /// </summary>
+    [Transaction(TransactionOption.CreateOrJoin)]
     Task<AccountSnapshot> OpenAccountAsync(Guid accountId, Currency currency, AccountProduct product, decimal overdraftLimit);
 }
 

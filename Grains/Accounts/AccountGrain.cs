@@ -1,118 +1,104 @@
 using BankGrains.Grains.Interfaces;
 using BankGrains.Runtime;
-using BankGrains.Runtime.Persistence;
+using BankGrains.Runtime.Transactions;
 
 namespace BankGrains.Grains;
 
 /// <summary>
-/// A deposit account. Every rule is checked before anything changes; a change is acknowledged only
-/// once it is stored (a failed write rolls the in-memory state back).
+/// A deposit account. Every change runs in a transaction on the account's transactional state: the
+/// rules are checked before anything changes, each movement posts a journal entry that extends the
+/// account's hash chain, and the change becomes the account's state only when the whole transaction
+/// commits. Reads outside a transaction see the last committed state.
 /// </summary>
 public sealed class AccountGrain(
-    [PersistentState("account")] IPersistentState<AccountState> account,
+    [TransactionalState("account")] ITransactionalState<AccountState> account,
     TimeProvider clock) : Grain, IAccountGrain
 {
-    private AccountState State => account.State;
+    private Guid Id => GetPrimaryKey();
 
-    public async Task<AccountSnapshot> OpenAsync(Guid customerId, Currency currency, AccountProduct product, decimal overdraftLimit)
+    public Task<AccountSnapshot> OpenAsync(Guid customerId, Currency currency, AccountProduct product, decimal overdraftLimit) =>
+        account.PerformUpdate(state =>
+        {
+            if (state.IsOpen) throw new BankException(BankErrorCode.AlreadyExists, $"Account {Id} is already open.");
+            AccountProducts.EnsureValid(product, overdraftLimit);
+            state.IsOpen = true;
+            state.CustomerId = customerId;
+            state.Product = product;
+            state.Currency = currency;
+            state.Balance = Money.Zero(currency);
+            state.OverdraftLimit = new Money(overdraftLimit, currency);
+            state.Status = AccountStatus.Active;
+            state.OpenedAt = clock.GetUtcNow();
+            Journal.Emit("account.opened", Id.ToString(), new { accountId = Id, customerId, currency, product }, state.OpenedAt);
+            return Snapshot(state);
+        });
+
+    public Task<AccountSnapshot> GetAsync() => account.PerformRead(state =>
     {
-        if (State.IsOpen)
-            throw new BankException(BankErrorCode.AlreadyExists, $"Account {GetPrimaryKey()} is already open.");
-        AccountProducts.EnsureValid(product, overdraftLimit);
-        var limit = new Money(overdraftLimit, currency);
-
-        State.IsOpen = true;
-        State.CustomerId = customerId;
-        State.Product = product;
-        State.Currency = currency;
-        State.Balance = Money.Zero(currency);
-        State.OverdraftLimit = limit;
-        State.Status = AccountStatus.Active;
-        State.OpenedAt = clock.GetUtcNow();
-        await account.WriteStateAsync();
-        return Snapshot();
-    }
-
-    public Task<AccountSnapshot> GetAsync()
-    {
-        EnsureOpen();
-        return Task.FromResult(Snapshot());
-    }
+        AccountRules.EnsureOpen(state, Id);
+        return Snapshot(state);
+    });
 
     public async Task<AccountSnapshot> DepositAsync(Money amount)
     {
-        EnsureOpen();
-        EnsureNotClosed();
-        EnsurePositiveInAccountCurrency(amount);
-
-        State.Balance += amount;
-        await account.WriteStateAsync();
-        return Snapshot();
+        var snapshot = await CreditAsync(amount);
+        await GrainFactory.GetGrain<ICashAccountGrain>(amount.Currency.Code).PostAsync(-amount);
+        Journal.Describe("deposit", null, new { accountId = Id, amount }, clock.GetUtcNow());
+        return snapshot;
     }
 
     public async Task<AccountSnapshot> WithdrawAsync(Money amount)
     {
-        EnsureOpen();
-        EnsureNotClosed();
-        if (State.Status == AccountStatus.Frozen)
-            throw new BankException(BankErrorCode.AccountFrozen, $"Account {GetPrimaryKey()} is frozen and accepts no debits.");
-        EnsurePositiveInAccountCurrency(amount);
-        if (amount > Available())
-            throw new BankException(BankErrorCode.InsufficientFunds,
-                $"Withdrawing {amount} would exceed the available {Available()} (balance {State.Balance}, overdraft limit {State.OverdraftLimit}).");
-
-        State.Balance -= amount;
-        await account.WriteStateAsync();
-        return Snapshot();
+        var snapshot = await DebitAsync(amount);
+        await GrainFactory.GetGrain<ICashAccountGrain>(amount.Currency.Code).PostAsync(amount);
+        Journal.Describe("withdrawal", null, new { accountId = Id, amount }, clock.GetUtcNow());
+        return snapshot;
     }
 
-    public async Task<AccountSnapshot> FreezeAsync(string reason)
+    public Task<AccountSnapshot> CreditAsync(Money amount) => account.PerformUpdate(state =>
     {
-        EnsureOpen();
-        EnsureNotClosed();
+        AccountRules.EnsureCanCredit(state, Id, amount);
+        Post(state, amount);
+        return Snapshot(state);
+    });
+
+    public Task<AccountSnapshot> DebitAsync(Money amount) => account.PerformUpdate(state =>
+    {
+        AccountRules.EnsureCanDebit(state, Id, amount);
+        Post(state, -amount);
+        return Snapshot(state);
+    });
+
+    public Task<AccountSnapshot> FreezeAsync(string reason) => account.PerformUpdate(state =>
+    {
+        AccountRules.EnsureOpen(state, Id);
+        AccountRules.EnsureNotClosed(state, Id);
         var why = string.IsNullOrWhiteSpace(reason) ? "no reason given" : reason.Trim();
-        if (State.Status == AccountStatus.Frozen && State.FrozenReason == why) return Snapshot();
+        if (state.Status == AccountStatus.Frozen && state.FrozenReason == why) return Snapshot(state);
+        state.Status = AccountStatus.Frozen;
+        state.FrozenReason = why;
+        Journal.Emit("account.frozen", Id.ToString(), new { accountId = Id, reason = why }, clock.GetUtcNow());
+        return Snapshot(state);
+    });
 
-        State.Status = AccountStatus.Frozen;
-        State.FrozenReason = why;
-        await account.WriteStateAsync();
-        return Snapshot();
-    }
-
-    public async Task<AccountSnapshot> UnfreezeAsync()
+    public Task<AccountSnapshot> UnfreezeAsync() => account.PerformUpdate(state =>
     {
-        EnsureOpen();
-        EnsureNotClosed();
-        if (State.Status == AccountStatus.Active) return Snapshot();
+        AccountRules.EnsureOpen(state, Id);
+        AccountRules.EnsureNotClosed(state, Id);
+        if (state.Status == AccountStatus.Active) return Snapshot(state);
+        state.Status = AccountStatus.Active;
+        state.FrozenReason = null;
+        Journal.Emit("account.unfrozen", Id.ToString(), new { accountId = Id }, clock.GetUtcNow());
+        return Snapshot(state);
+    });
 
-        State.Status = AccountStatus.Active;
-        State.FrozenReason = null;
-        await account.WriteStateAsync();
-        return Snapshot();
-    }
-
-    private Money Available() =>
-        State.Status == AccountStatus.Active ? State.Balance + State.OverdraftLimit : Money.Zero(State.Currency);
-
-    private void EnsureOpen()
+    private void Post(AccountState state, Money signedAmount)
     {
-        if (!State.IsOpen) throw new BankException(BankErrorCode.NotFound, $"Account {GetPrimaryKey()} does not exist.");
+        state.Balance += signedAmount;
+        Journal.Post(state, LedgerAccounts.ForAccount(Id), signedAmount, state.Balance, clock.GetUtcNow());
     }
 
-    private void EnsureNotClosed()
-    {
-        if (State.Status == AccountStatus.Closed) throw new BankException(BankErrorCode.AccountClosed, $"Account {GetPrimaryKey()} is closed.");
-    }
-
-    private void EnsurePositiveInAccountCurrency(Money amount)
-    {
-        if (amount.Currency != State.Currency)
-            throw new BankException(BankErrorCode.CurrencyMismatch, $"Account {GetPrimaryKey()} holds {State.Currency}; the amount is in {amount.Currency}.");
-        if (!amount.IsPositive)
-            throw new BankException(BankErrorCode.InvalidAmount, $"The amount must be positive; got {amount}.");
-    }
-
-    private AccountSnapshot Snapshot() => new(
-        GetPrimaryKey(), State.CustomerId, State.Product, State.Currency, State.Balance, State.OverdraftLimit, Available(),
-        State.Status, State.FrozenReason, State.OpenedAt);
+    private AccountSnapshot Snapshot(AccountState state) => new(
+        Id, state.CustomerId, state.Product, state.Currency, state.Balance, state.OverdraftLimit, AccountRules.Available(state),
+        state.Status, state.FrozenReason, state.OpenedAt);
 }

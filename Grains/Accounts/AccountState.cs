@@ -3,7 +3,7 @@ using BankGrains.Grains.Interfaces;
 namespace BankGrains.Grains;
 
 /// <summary>What an account grain stores. Unopened accounts have no record.</summary>
-public sealed class AccountState
+public sealed class AccountState : ILedgerChain
 {
     public bool IsOpen { get; set; }
     public Guid CustomerId { get; set; }
@@ -14,4 +14,6 @@ public sealed class AccountState
     public AccountStatus Status { get; set; }
     public string? FrozenReason { get; set; }
     public DateTimeOffset OpenedAt { get; set; }
+    public long LedgerSequence { get; set; }
+    public string? LastEntryHash { get; set; }
 }

@@ -128,8 +128,8 @@ public sealed class AccountEndpointTests(ApiFactory factory) : IClassFixture<Api
     public async Task Operations_on_unknown_accounts_are_404()
     {
         var id = Guid.NewGuid();
-        await (await Client.PostJsonAsync($"/accounts/{id}/deposits", Bank.MoneyBody("1.00", "USD"))).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
-        await (await Client.PostJsonAsync($"/accounts/{id}/withdrawals", Bank.MoneyBody("1.00", "USD"))).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
+        await (await Client.PostMovementAsync($"/accounts/{id}/deposits", Bank.MoneyBody("1.00", "USD"))).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
+        await (await Client.PostMovementAsync($"/accounts/{id}/withdrawals", Bank.MoneyBody("1.00", "USD"))).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
         await (await Client.PostJsonAsync($"/accounts/{id}/freeze", """{"reason":"x"}""")).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
         await (await Client.PostAsync($"/accounts/{id}/unfreeze", null)).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");
         await (await Client.GetAsync($"/accounts/{id}")).ExpectProblemAsync(HttpStatusCode.NotFound, "notFound");

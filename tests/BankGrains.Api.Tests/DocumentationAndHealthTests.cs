@@ -43,6 +43,10 @@ public sealed class DocumentationAndHealthTests(ApiFactory factory) : IClassFixt
             [("/accounts/{id}/unfreeze", "post")] = "UnfreezeAccount",
             [("/problems/{code}", "get")] = "GetProblemType",
             [("/cluster/silos", "get")] = "ListSilos",
+            [("/transfers", "post")] = "CreateTransfer",
+            [("/transfers/{id}", "get")] = "GetTransfer",
+            [("/accounts/{id}/entries", "get")] = "ListAccountEntries",
+            [("/ledger/verify", "get")] = "VerifyLedger",
         };
         foreach (var ((path, method), operationId) in operations)
         {
@@ -58,6 +62,35 @@ public sealed class DocumentationAndHealthTests(ApiFactory factory) : IClassFixt
 
         var money = document.GetProperty("components").GetProperty("schemas").GetProperty("Money");
         Assert.Equal("string", money.GetProperty("properties").GetProperty("amount").Str("type"));
+    }
+
+    [Fact]
+    public async Task The_openapi_document_requires_an_idempotency_key_exactly_where_money_moves()
+    {
+        var document = await (await _client.GetAsync("/openapi/v1.json")).ExpectAsync(HttpStatusCode.OK);
+        var paths = document.GetProperty("paths");
+        var moving = new[] { "/transfers", "/accounts/{id}/deposits", "/accounts/{id}/withdrawals" };
+
+        foreach (var path in paths.EnumerateObject())
+        foreach (var operation in path.Value.EnumerateObject().Where(o => o.Name is "get" or "post" or "put"))
+        {
+            var parameters = operation.Value.TryGetProperty("parameters", out var list) ? list.EnumerateArray().ToList() : [];
+            var key = parameters.SingleOrDefault(p => p.Str("name") == "Idempotency-Key");
+            var expected = operation.Name == "post" && moving.Contains(path.Name);
+            Assert.True(expected == (key.ValueKind != System.Text.Json.JsonValueKind.Undefined), $"{operation.Name} {path.Name}");
+            if (expected)
+            {
+                Assert.Equal("header", key.Str("in"));
+                Assert.True(key.GetProperty("required").GetBoolean());
+                Assert.Equal(255, key.GetProperty("schema").GetProperty("maxLength").GetInt32());
+            }
+            // The movement the API names itself is no parameter of the client's.
+            Assert.DoesNotContain(parameters, p => p.Str("name") == "movement");
+        }
+        var transfer = paths.GetProperty("/transfers").GetProperty("post").GetProperty("responses");
+        Assert.True(transfer.TryGetProperty("201", out _));
+        Assert.True(transfer.GetProperty("422").GetProperty("content").TryGetProperty("application/problem+json", out _));
+        Assert.False(string.IsNullOrWhiteSpace(paths.GetProperty("/transfers/{id}").GetProperty("get").Str("description")));
     }
 
     [Fact]

@@ -26,7 +26,9 @@ public sealed class DurabilityProcessTests : IDisposable
         {
             var amount = i + (i % 100) / 100m; // 1.01, 2.02, … distinct amounts, so a lost one shows in the sum
             var text = amount.ToString("0.00", CultureInfo.InvariantCulture);
-            using var response = await _api!.Client.PostAsync($"/accounts/{account}/deposits", Http.Json(Bank.MoneyBody(text, "USD")), timeout.Token);
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/accounts/{account}/deposits") { Content = Http.Json(Bank.MoneyBody(text, "USD")) };
+            request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString());
+            using var response = await _api!.Client.SendAsync(request, timeout.Token);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"deposit {text}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             acknowledged.Add(amount);
         }

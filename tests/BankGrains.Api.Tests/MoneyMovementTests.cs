@@ -123,7 +123,7 @@ public sealed class MoneyMovementTests(ApiFactory factory) : IClassFixture<ApiFa
         var account = await _bank.NewAccountAsync(deposit: "100.00");
         var before = await _bank.AccountSnapshotAsync(account);
 
-        await (await Client.PostJsonAsync($"/accounts/{account}/{operation}", Bank.MoneyBody("10.00", "EUR")))
+        await (await Client.PostMovementAsync($"/accounts/{account}/{operation}", Bank.MoneyBody("10.00", "EUR")))
             .ExpectProblemAsync(HttpStatusCode.UnprocessableEntity, "currencyMismatch");
 
         Assert.Equal(before, await _bank.AccountSnapshotAsync(account));
@@ -168,7 +168,7 @@ public sealed class MoneyMovementTests(ApiFactory factory) : IClassFixture<ApiFa
         var account = await _bank.NewAccountAsync(currency, deposit: "100");
         var before = await _bank.AccountSnapshotAsync(account);
 
-        var problem = await (await Client.PostJsonAsync($"/accounts/{account}/deposits", body)).ExpectProblemAsync(HttpStatusCode.BadRequest, code);
+        var problem = await (await Client.PostMovementAsync($"/accounts/{account}/deposits", body)).ExpectProblemAsync(HttpStatusCode.BadRequest, code);
 
         Assert.Contains(detail, problem.Detail());
         Assert.DoesNotContain("System.", problem.Detail());
@@ -183,7 +183,7 @@ public sealed class MoneyMovementTests(ApiFactory factory) : IClassFixture<ApiFa
         var account = await _bank.NewAccountAsync(currency, deposit: "100");
         var before = await _bank.AccountSnapshotAsync(account);
 
-        var problem = await (await Client.PostJsonAsync($"/accounts/{account}/withdrawals", body)).ExpectProblemAsync(HttpStatusCode.BadRequest, code);
+        var problem = await (await Client.PostMovementAsync($"/accounts/{account}/withdrawals", body)).ExpectProblemAsync(HttpStatusCode.BadRequest, code);
 
         Assert.Contains(detail, problem.Detail());
         Assert.Equal(before, await _bank.AccountSnapshotAsync(account));

@@ -122,7 +122,7 @@ public sealed class FailureMappingTests(FaultyApiFactory factory) : IClassFixtur
     [Fact]
     public async Task A_grain_call_timeout_is_a_504_problem_saying_the_outcome_is_unknown()
     {
-        var response = await _client.PostJsonAsync($"/accounts/{FaultyApiFactory.TimedOut}/deposits", Bank.MoneyBody("10.00", "USD"));
+        var response = await _client.PostMovementAsync($"/accounts/{FaultyApiFactory.TimedOut}/deposits", Bank.MoneyBody("10.00", "USD"));
 
         var problem = await response.ExpectProblemAsync(HttpStatusCode.GatewayTimeout, "timeout");
         Assert.Contains("outcome is unknown", problem.Detail());
@@ -133,7 +133,7 @@ public sealed class FailureMappingTests(FaultyApiFactory factory) : IClassFixtur
     [Fact]
     public async Task A_state_version_conflict_is_a_409_problem()
     {
-        var response = await _client.PostJsonAsync($"/accounts/{FaultyApiFactory.Conflicting}/withdrawals", Bank.MoneyBody("10.00", "USD"));
+        var response = await _client.PostMovementAsync($"/accounts/{FaultyApiFactory.Conflicting}/withdrawals", Bank.MoneyBody("10.00", "USD"));
 
         var problem = await response.ExpectProblemAsync(HttpStatusCode.Conflict, "concurrencyConflict");
         Assert.DoesNotContain("version 4", problem.Detail());
@@ -149,7 +149,7 @@ public sealed class FailureMappingTests(FaultyApiFactory factory) : IClassFixtur
     [Fact]
     public async Task A_silo_failing_after_the_call_was_sent_is_a_502_outcome_unknown_problem_without_internals()
     {
-        var response = await _client.PostJsonAsync($"/accounts/{FaultyApiFactory.OutcomeUnknown}/deposits", Bank.MoneyBody("10.00", "USD"));
+        var response = await _client.PostMovementAsync($"/accounts/{FaultyApiFactory.OutcomeUnknown}/deposits", Bank.MoneyBody("10.00", "USD"));
 
         var problem = await response.ExpectProblemAsync(HttpStatusCode.BadGateway, "outcomeUnknown");
         Assert.Contains("may or may not have been applied", problem.Detail());

@@ -9,7 +9,7 @@ namespace BankGrains.Runtime;
 /// Base class of grain implementations. The runtime creates instances; grain code runs one turn
 /// at a time on its activation and reaches the runtime through the members here.
 /// </summary>
-public abstract class Grain
+public abstract class Grain : Transactions.ITransactionParticipant
 {
     private readonly ActivationData? _activation;
 
@@ -62,4 +62,18 @@ public abstract class Grain
     protected Task<IGrainReminder?> GetReminder(string reminderName) => Activation.Runtime.Reminders.GetAsync(GrainId, reminderName);
 
     protected Task<IReadOnlyList<IGrainReminder>> GetReminders() => Activation.Runtime.Reminders.GetAllAsync(GrainId);
+
+    // The commit protocol reaches the activation's transactional states; a grain without any has
+    // nothing to prepare (it never joins a transaction, so these calls do not normally reach it).
+    Task<Transactions.TransactionVote> Transactions.ITransactionParticipant.PrepareAsync(Guid transactionId, Guid run) =>
+        Activation.Transactions is { } resource
+            ? resource.PrepareAsync(new Transactions.TransactionKey(transactionId, run))
+            : Task.FromResult(Transactions.TransactionVote.Refuse(Transactions.TransactionAbortReason.ParticipantLost,
+                $"{GrainId} has no transactional state"));
+
+    Task Transactions.ITransactionParticipant.DecideAsync(Guid transactionId, Guid run, bool committed, bool reload)
+    {
+        Activation.Transactions?.Decide(new Transactions.TransactionKey(transactionId, run), committed, reload);
+        return Task.CompletedTask;
+    }
 }

@@ -141,7 +141,7 @@ public sealed class ClusterMessageRouter : IMessageRouter
             message.Fail(new GrainCallTimeoutException($"{message} sent to {owner} did not complete before its deadline; it may or may not have run."));
             return true;
         }
-        var (status, result, exception, rejectedAtView) = MessageCodec.DecodeResponse(response, message.Method.ResultType);
+        var (status, result, exception, rejectedAtView) = MessageCodec.DecodeResponse(response, message.Method.ResultType, message.Transaction);
         switch (status)
         {
             case ResponseStatus.Ok:

@@ -71,11 +71,11 @@ public sealed class SiloRequestHandler(
         try
         {
             var result = await message.Response.Task.ConfigureAwait(false);
-            return MessageCodec.EncodeResult(result, message.Method.ResultType);
+            return MessageCodec.EncodeResult(result, message.Method.ResultType, message.Transaction);
         }
         catch (Exception error)
         {
-            return MessageCodec.EncodeError(error);
+            return MessageCodec.EncodeError(error, message.Transaction);
         }
     }
 

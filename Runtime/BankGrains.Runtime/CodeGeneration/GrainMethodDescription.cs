@@ -24,6 +24,7 @@ public sealed class GrainMethodDescription
         var method = _methodInfo.Value;
         AlwaysInterleave = method?.IsDefined(typeof(AlwaysInterleaveAttribute), inherit: true) ?? false;
         ReadOnly = method?.IsDefined(typeof(ReadOnlyAttribute), inherit: true) ?? false;
+        TransactionOption = (method?.GetCustomAttributes(typeof(Transactions.TransactionAttribute), inherit: true).FirstOrDefault() as Transactions.TransactionAttribute)?.Option;
     }
 
     public int Index { get; }
@@ -39,6 +40,9 @@ public sealed class GrainMethodDescription
 
     public bool AlwaysInterleave { get; }
     public bool ReadOnly { get; }
+
+    /// <summary>From [Transaction(...)]; null when the method does not take part in transactions.</summary>
+    public Transactions.TransactionOption? TransactionOption { get; }
     public MethodInfo? MethodInfo => _methodInfo.Value;
 
     /// <summary>Set by the owning <see cref="GrainInterfaceDescription"/>.</summary>

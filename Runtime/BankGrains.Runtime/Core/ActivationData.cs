@@ -1,3 +1,4 @@
+using BankGrains.Runtime.Transactions;
 using BankGrains.Runtime.Persistence;
 using BankGrains.Runtime.Timers;
 using Microsoft.Extensions.Logging;
@@ -42,6 +43,9 @@ internal sealed class ActivationData
     public GrainClassInfo ClassInfo { get; }
     public GrainRuntime Runtime { get; }
     public Grain? Instance { get; private set; }
+
+    /// <summary>The transaction lock and state versions, when the grain has transactional state.</summary>
+    internal TransactionalResource? Transactions { get; set; }
     public Task Deactivated => _deactivated.Task;
 
     internal ActivationState State { get { lock (_lock) return _state; } }
@@ -82,6 +86,8 @@ internal sealed class ActivationData
         lock (_lock)
         {
             if (_state != ActivationState.Valid || _deactivationReason is not null || _running.Count > 0 || _waiting.Count > 0) return false;
+            // Collecting now would drop a held lock or prepared versions whose outcome is still coming.
+            if (Transactions is { IsIdle: false }) return false;
             if (now - _lastActive < age || now < _keepAliveUntil) return false;
         }
         DeactivateOnIdle(new DeactivationReason(DeactivationReasonCode.ActivationIdle, $"idle for more than {age}"));
@@ -110,9 +116,13 @@ internal sealed class ActivationData
         _deactivated.TrySetResult();
     }
 
+    /// <summary>A transaction lock was released or changed hands: queued transactional requests may start now.</summary>
+    internal void OnTransactionLockReleased() => Pump();
+
     private void Pump()
     {
         List<WorkItem>? toStart = null;
+        List<(WorkItem Item, LockDecision Decision, string Why)>? refused = null;
         var activate = false;
         var deactivate = false;
         lock (_lock)
@@ -140,19 +150,42 @@ internal sealed class ActivationData
                         // FIFO for ordinary work; [AlwaysInterleave] work may pass work that has to wait.
                         if ((!blocked || item.AlwaysInterleave) && CanStart(item))
                         {
+                            if (item.LockRequest is { } tx && Transactions is { } resource)
+                            {
+                                var decision = resource.TryAcquire(tx, out var why);
+                                // A waiting transaction does not hold up other work: its lock's holder may be behind it.
+                                if (decision == LockDecision.Wait) { node = next; continue; }
+                                if (decision is LockDecision.Die or LockDecision.Expired)
+                                {
+                                    _waiting.Remove(node);
+                                    (refused ??= new()).Add((item, decision, why!));
+                                    node = next;
+                                    continue;
+                                }
+                            }
                             _waiting.Remove(node);
                             _running.Add(item);
                             (toStart ??= new()).Add(item);
                         }
-                        else if (!item.AlwaysInterleave)
+                        else
                         {
-                            blocked = true;
+                            if (item.LockRequest is { } queued && Transactions is { } holderSide && holderSide.MustDieWhileQueued(queued, out var why))
+                            {
+                                _waiting.Remove(node);
+                                (refused ??= new()).Add((item, LockDecision.Die, why!));
+                                node = next;
+                                continue;
+                            }
+                            if (!item.AlwaysInterleave) blocked = true;
                         }
                         node = next;
                     }
                     break;
             }
         }
+        if (refused is not null)
+            foreach (var (item, decision, why) in refused)
+                item.Abandon(new TransactionAbortedException(item.LockRequest!.Id, TransactionalResource.ReasonFor(decision), why));
         if (activate) Schedule(ActivateAsync);
         if (deactivate) Schedule(DeactivateAsync);
         if (toStart is not null)

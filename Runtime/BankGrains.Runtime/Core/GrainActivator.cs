@@ -1,3 +1,4 @@
+using BankGrains.Runtime.Transactions;
 using System.Reflection;
 using BankGrains.Runtime.Persistence;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +19,13 @@ internal static class GrainActivator
         for (var i = 0; i < parameters.Length; i++)
         {
             var parameter = parameters[i];
-            if (parameter.GetCustomAttribute<PersistentStateAttribute>() is { } attribute)
+            if (parameter.GetCustomAttribute<TransactionalStateAttribute>() is { } transactional)
+            {
+                var state = CreateTransactionalState(parameter, transactional, info, activation, services);
+                states.Add(state);
+                arguments[i] = state;
+            }
+            else if (parameter.GetCustomAttribute<PersistentStateAttribute>() is { } attribute)
             {
                 var state = CreateState(parameter, attribute, activation.GrainId, services);
                 states.Add(state);
@@ -33,6 +40,27 @@ internal static class GrainActivator
             }
         }
         return (Grain)info.Constructor.Invoke(arguments);
+    }
+
+    private static IPersistentStateBinding CreateTransactionalState(ParameterInfo parameter, TransactionalStateAttribute attribute,
+        GrainClassInfo info, ActivationData activation, IServiceProvider services)
+    {
+        var type = parameter.ParameterType;
+        if (!type.IsGenericType || type.GetGenericTypeDefinition() != typeof(ITransactionalState<>))
+            throw new InvalidOperationException($"[TransactionalState] parameter '{parameter.Name}' must be an ITransactionalState<T>.");
+        // Prepare and commit address the grain by id, so there must be exactly one activation of it.
+        if (info.MaxLocalWorkers is not null)
+            throw new InvalidOperationException($"{info.ClassType.Name} is a [StatelessWorker]; it cannot have transactional state.");
+        var storage = attribute.StorageName is null
+            ? services.GetService<IGrainStorage>()
+            : services.GetKeyedService<IGrainStorage>(attribute.StorageName);
+        if (storage is null)
+            throw new InvalidOperationException($"No grain storage '{attribute.StorageName ?? "(default)"}' is registered for state '{attribute.StateName}'.");
+        var resource = activation.Transactions ??= new TransactionalResource(activation);
+        var stateType = typeof(TransactionalState<>).MakeGenericType(type.GetGenericArguments()[0]);
+        var state = Activator.CreateInstance(stateType, attribute.StateName, activation.GrainId, storage, resource)!;
+        resource.Register((ITransactionalStateBinding)state);
+        return (IPersistentStateBinding)state;
     }
 
     private static IPersistentStateBinding CreateState(ParameterInfo parameter, PersistentStateAttribute attribute, GrainId grainId, IServiceProvider services)

@@ -1,3 +1,4 @@
+using BankGrains.Runtime.Transactions;
 using BankGrains.Runtime.CodeGeneration;
 using BankGrains.Runtime.Hosting;
 using BankGrains.Runtime.Messaging;
@@ -30,10 +31,12 @@ public sealed class GrainCallInvoker(
     internal async Task<object?> SendAsync(GrainId target, GrainMethodDescription method, object?[] arguments)
     {
         var timeout = options.Value.ResponseTimeout;
+        var ambient = TransactionContext.Current;
+        var carried = TransactionToCarry(method, ambient);
         var message = new Message(
             Interlocked.Increment(ref _nextMessageId), target, method,
             ArgumentCopier.CopyArguments(method.ParameterTypes, arguments),
-            time.GetUtcNow() + timeout, RequestContext.Export());
+            time.GetUtcNow() + timeout, RequestContext.Export(), carried);
         router.Send(message);
         try
         {
@@ -44,7 +47,24 @@ public sealed class GrainCallInvoker(
             throw new GrainCallTimeoutException(
                 $"{method} on grain {target} did not respond within {timeout.TotalSeconds:0.###} s (message #{message.Id}); it may or may not have run.");
         }
+        finally
+        {
+            // Even a failed call may have joined grains to the transaction: the coordinator must abort them.
+            if (carried is not null) ambient!.Merge(carried.ToReply());
+        }
     }
+
+    /// <summary>The copy of the caller's transaction a call carries, by the callee method's [Transaction] option.</summary>
+    private static TransactionInfo? TransactionToCarry(GrainMethodDescription method, TransactionInfo? ambient) => method.TransactionOption switch
+    {
+        null or TransactionOption.Suppress or TransactionOption.Create => null,
+        TransactionOption.NotAllowed when ambient is not null =>
+            throw new NotSupportedException($"{method} is [Transaction(NotAllowed)] and was called inside transaction {ambient}."),
+        TransactionOption.NotAllowed => null,
+        TransactionOption.Join when ambient is null =>
+            throw new NotSupportedException($"{method} is [Transaction(Join)]: it must be called inside a transaction."),
+        _ => ambient?.Fork(),
+    };
 
     private sealed class OutgoingCallContext(GrainCallInvoker invoker, GrainId target, GrainMethodDescription method,
         object?[] arguments, IOutgoingGrainCallFilter[] filters) : IOutgoingGrainCallContext

@@ -37,4 +37,5 @@ public sealed class GrainRuntime
     // Resolved on use: the factory and reminders depend on the router, which depends on the catalog here.
     public IGrainFactory GrainFactory => Services.GetRequiredService<IGrainFactory>();
     internal ReminderService Reminders => Services.GetRequiredService<ReminderService>();
+    internal Transactions.TransactionAgent Transactions => Services.GetRequiredService<Transactions.TransactionAgent>();
 }

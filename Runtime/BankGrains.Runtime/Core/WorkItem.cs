@@ -1,3 +1,4 @@
+using BankGrains.Runtime.Transactions;
 using BankGrains.Runtime.Messaging;
 using BankGrains.Runtime.Serialization;
 using BankGrains.Runtime.Timers;
@@ -12,6 +13,9 @@ internal abstract class WorkItem
 
     /// <summary>Declared read-only: may run alongside other read-only work.</summary>
     public abstract bool ReadOnly { get; }
+
+    /// <summary>The transaction whose lock this work needs before it may start (wait-die at the mailbox).</summary>
+    public virtual TransactionInfo? LockRequest => null;
 
     /// <summary>Counts as activity that postpones idle collection.</summary>
     public abstract bool KeepsAlive { get; }
@@ -29,6 +33,11 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
     public override bool ReadOnly => Message.Method.ReadOnly;
     public override bool KeepsAlive => true;
 
+    public override TransactionInfo? LockRequest =>
+        Message.Transaction is not null && Message.Method.TransactionOption is TransactionOption.Join or TransactionOption.CreateOrJoin or TransactionOption.Supported
+            ? Message.Transaction
+            : null;
+
     public override async Task ExecuteAsync(ActivationData activation)
     {
         var now = activation.Runtime.Time.GetUtcNow();
@@ -39,30 +48,45 @@ internal sealed class RequestWorkItem(Message message) : WorkItem
             return;
         }
         RequestContext.Import(Message.RequestContext);
+        TransactionContext.Set(Message.Transaction);
         try
         {
-            var grain = activation.Instance!;
-            object? result;
-            if (activation.Runtime.IncomingFilters.Length == 0 && grain is not IIncomingGrainCallFilter)
-            {
-                result = await Message.Method.Invoke(grain, Message.Arguments);
-            }
-            else
-            {
-                var context = new IncomingCallContext(grain, Message, activation.Runtime.IncomingFilters);
-                await context.Invoke();
-                result = context.Result;
-            }
+            var result = StartsTransaction
+                ? await activation.Runtime.Transactions.RunAsync(() => InvokeAsync(activation), transactionId: null)
+                : await InvokeAsync(activation);
             Message.Complete(ArgumentCopier.Copy(result, Message.Method.ResultType));
         }
         catch (Exception error)
         {
+            // A call that failed inside a transaction may have left this grain's copy half-changed:
+            // the transaction can no longer commit here, even if its body catches the error.
+            if (Message.Transaction is { } tx)
+                activation.Transactions?.Doom(tx, TransactionAbortReason.ValidationFailed, $"{Message.Method} failed in this transaction ({error.GetType().Name})");
             Message.Fail(error);
         }
         finally
         {
             RequestContext.Clear();
+            TransactionContext.Set(null);
         }
+    }
+
+    // [Transaction(Create)], or CreateOrJoin called outside a transaction: this silo coordinates a new one.
+    private bool StartsTransaction => Message.Method.TransactionOption switch
+    {
+        TransactionOption.Create => true,
+        TransactionOption.CreateOrJoin => Message.Transaction is null,
+        _ => false,
+    };
+
+    private async Task<object?> InvokeAsync(ActivationData activation)
+    {
+        var grain = activation.Instance!;
+        if (activation.Runtime.IncomingFilters.Length == 0 && grain is not IIncomingGrainCallFilter)
+            return await Message.Method.Invoke(grain, Message.Arguments);
+        var context = new IncomingCallContext(grain, Message, activation.Runtime.IncomingFilters);
+        await context.Invoke();
+        return context.Result;
     }
 
     public override void Abandon(Exception reason) => Message.Fail(reason);

@@ -97,6 +97,10 @@ public static class ClusterConfiguration
         services.AddSingleton<IGrainCallInvoker, GrainCallInvoker>();
         services.AddSingleton<IGrainFactory, GrainFactory>();
         services.AddSingleton<IClusterManagement, ClusterManagement>();
+        // The client coordinates transactions too (ITransactionClient), so it commits and resolves them itself.
+        StorageConfiguration.UseTransactionStore(services, sp => new Transactions.PostgresTransactionStore(
+            ClientDataSource(sp), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.Id));
+        Transactions.TransactionServices.AddBankGrainsTransactions(services);
         services.AddHostedService<ClusterClientLifecycle>();
         return services;
     }
@@ -109,6 +113,12 @@ public static class ClusterConfiguration
                                        ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required for a cluster."));
         return new PostgresMembershipTable(dataSource, services.GetRequiredService<IOptions<ClusterOptions>>().Value.Id);
     }
+
+    // The client's registered data source (AddBankGrains adds one), else one for ConnectionStrings:Postgres.
+    private static NpgsqlDataSource ClientDataSource(IServiceProvider services) =>
+        services.GetService<NpgsqlDataSource>()
+        ?? NpgsqlDataSource.Create(services.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")
+                                   ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required for a cluster client's transactions."));
 
     private static void AddMembershipFollowing(IServiceCollection services, Func<IServiceProvider, IMembershipTable> membershipTable)
     {

@@ -56,11 +56,18 @@ public sealed class SiloBuilder
     }
 
     /// <summary>Volatile storage for tests: pass shared instances so state outlives a silo restart.</summary>
-    public SiloBuilder UseInMemoryStorage(MemoryGrainStorage? grainStorage = null, MemoryReminderTable? reminderTable = null)
+    /// <param name="transactionStore">Transactions, ledger and idempotency keys; by default a new store over <paramref name="grainStorage"/>.</param>
+    public SiloBuilder UseInMemoryStorage(MemoryGrainStorage? grainStorage = null, MemoryReminderTable? reminderTable = null,
+        Transactions.MemoryTransactionStore? transactionStore = null)
     {
-        var storage = grainStorage ?? new MemoryGrainStorage();
+        var storage = grainStorage ?? transactionStore?.GrainStorage ?? new MemoryGrainStorage();
         var reminders = reminderTable ?? new MemoryReminderTable();
-        return UseStorage(_ => storage, _ => reminders);
+        var transactions = transactionStore ?? new Transactions.MemoryTransactionStore(storage);
+        if (!ReferenceEquals(transactions.GrainStorage, storage))
+            throw new ArgumentException("The transaction store must write states to the same grain storage the silo reads them from.", nameof(transactionStore));
+        UseStorage(_ => storage, _ => reminders);
+        StorageConfiguration.UseTransactionStore(Services, _ => transactions);
+        return this;
     }
 
     internal void AddRuntimeServices()
@@ -82,6 +89,7 @@ public sealed class SiloBuilder
         services.AddSingleton<IGrainCallInvoker, GrainCallInvoker>();
         services.AddSingleton<IGrainFactory, GrainFactory>();
         services.AddSingleton<ReminderService>();
+        Transactions.TransactionServices.AddBankGrainsTransactions(services);
         services.AddSingleton<SiloLifecycle>();
         services.AddHostedService(sp => sp.GetRequiredService<SiloLifecycle>());
         services.AddHostedService<ActivationCollector>();

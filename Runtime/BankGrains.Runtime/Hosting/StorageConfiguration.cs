@@ -1,6 +1,8 @@
 using BankGrains.Runtime.Storage;
+using BankGrains.Runtime.Transactions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -38,6 +40,7 @@ public static class StorageConfiguration
         silo.UseStorage(
             sp => new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), ServiceId(sp)),
             sp => new SqliteReminderTable(sp.GetRequiredService<SqliteDatabase>(), ServiceId(sp)));
+        UseTransactionStore(silo.Services, sp => new SqliteTransactionStore(sp.GetRequiredService<SqliteDatabase>(), ServiceId(sp)));
         silo.Services.AddSingleton(_ => new SqliteDatabase(databasePath));
         silo.Services.AddSingleton<IStorageInitializer>(sp => new Initializer(ct => sp.GetRequiredService<SqliteDatabase>().InitializeAsync(ct)));
         return silo;
@@ -49,9 +52,33 @@ public static class StorageConfiguration
         silo.UseStorage(
             sp => new PostgresGrainStorage(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp), WriterIdentity(sp)),
             sp => new PostgresReminderTable(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp)));
+        UseTransactionStore(silo.Services, sp => new PostgresTransactionStore(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp)));
         silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         silo.Services.AddSingleton<IStorageInitializer>(sp => new Initializer(ct => SchemaMigrator.ApplyAsync(sp.GetRequiredService<NpgsqlDataSource>(), ct)));
         return silo;
+    }
+
+    /// <summary>
+    /// Registers ONE store as <see cref="ITransactionStore"/>, <see cref="ILedgerStore"/> and
+    /// <see cref="IIdempotencyStore"/> (singletons), replacing any earlier choice of the three.
+    /// </summary>
+    internal static void UseTransactionStore<TStore>(IServiceCollection services, Func<IServiceProvider, TStore> factory)
+        where TStore : class, ITransactionStore, ILedgerStore, IIdempotencyStore
+    {
+        services.RemoveAll<TransactionStoreHolder>();
+        services.RemoveAll<ITransactionStore>();
+        services.RemoveAll<ILedgerStore>();
+        services.RemoveAll<IIdempotencyStore>();
+        services.AddSingleton(sp => new TransactionStoreHolder(factory(sp)));
+        services.AddSingleton<ITransactionStore>(sp => (ITransactionStore)sp.GetRequiredService<TransactionStoreHolder>().Store);
+        services.AddSingleton<ILedgerStore>(sp => (ILedgerStore)sp.GetRequiredService<TransactionStoreHolder>().Store);
+        services.AddSingleton<IIdempotencyStore>(sp => (IIdempotencyStore)sp.GetRequiredService<TransactionStoreHolder>().Store);
+    }
+
+    // The one instance behind the three interfaces; a private type, so replacing it never touches anyone else's registration.
+    private sealed class TransactionStoreHolder(object store)
+    {
+        public object Store { get; } = store;
     }
 
     // A cluster silo fences its writes with its membership row; a single silo has no row to fence with.

@@ -10,8 +10,9 @@ namespace BankGrains.Runtime.Messaging;
 public sealed class Message
 {
     public Message(long id, GrainId target, GrainMethodDescription method, object?[] arguments, DateTimeOffset deadline,
-        ImmutableDictionary<string, string>? requestContext)
+        ImmutableDictionary<string, string>? requestContext, Transactions.TransactionInfo? transaction = null)
     {
+        Transaction = transaction;
         Id = id;
         Target = target;
         Method = method;
@@ -26,6 +27,9 @@ public sealed class Message
     public object?[] Arguments { get; }
     public DateTimeOffset Deadline { get; }
     public ImmutableDictionary<string, string>? RequestContext { get; }
+
+    /// <summary>The caller's transaction as this call carries it; the callee's additions come back in it.</summary>
+    public Transactions.TransactionInfo? Transaction { get; }
 
     public TaskCompletionSource<object?> Response { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using BankGrains.Runtime.CodeGeneration;
 using BankGrains.Runtime.Serialization;
+using BankGrains.Runtime.Transactions;
 
 namespace BankGrains.Runtime.Messaging;
 
@@ -42,6 +43,7 @@ public static class MessageCodec
         writer.Write(message.Deadline.ToUnixTimeMilliseconds());
         writer.Write(request.ViewVersion);
         writer.Write((byte)request.Hops);
+        WriteTransaction(writer, message.Transaction);
         var context = message.RequestContext ?? ImmutableDictionary<string, string>.Empty;
         writer.Write(context.Count);
         foreach (var (key, value) in context)
@@ -68,6 +70,7 @@ public static class MessageCodec
         var deadline = DateTimeOffset.FromUnixTimeMilliseconds(reader.ReadInt64());
         var view = reader.ReadInt64();
         var hops = reader.ReadByte();
+        var transaction = ReadTransaction(reader);
         var contextCount = reader.ReadInt32();
         ImmutableDictionary<string, string>? context = null;
         if (contextCount > 0)
@@ -79,26 +82,29 @@ public static class MessageCodec
         var arguments = new object?[reader.ReadInt32()];
         for (var i = 0; i < arguments.Length; i++)
             arguments[i] = GrainJson.Deserialize(ReadBlob(reader), method.ParameterTypes[i]);
-        return new WireRequest(new Message(messageId, target, method, arguments, deadline, context), view, hops);
+        return new WireRequest(new Message(messageId, target, method, arguments, deadline, context, transaction), view, hops);
     }
 
-    public static byte[] EncodeResult(object? result, Type? resultType)
+    /// <param name="transaction">The callee's copy of the caller's transaction: who joined and what they recorded goes back.</param>
+    public static byte[] EncodeResult(object? result, Type? resultType, TransactionInfo? transaction = null)
     {
         using var stream = new MemoryStream();
         using var writer = new BinaryWriter(stream);
         writer.Write((byte)ResponseStatus.Ok);
         if (resultType is null) writer.Write(-1);
         else WriteBlob(writer, GrainJson.Serialize(result, resultType));
+        WriteReply(writer, transaction);
         writer.Flush();
         return stream.ToArray();
     }
 
-    public static byte[] EncodeError(Exception error)
+    public static byte[] EncodeError(Exception error, TransactionInfo? transaction = null)
     {
         using var stream = new MemoryStream();
         using var writer = new BinaryWriter(stream);
         writer.Write((byte)ResponseStatus.Error);
         ExceptionCodec.Write(writer, error);
+        WriteReply(writer, transaction);
         writer.Flush();
         return stream.ToArray();
     }
@@ -116,7 +122,9 @@ public static class MessageCodec
     }
 
     /// <summary>Decodes a response: the result, or the exception to throw, or a rejection (with the responder's view).</summary>
-    public static (ResponseStatus Status, object? Result, Exception? Error, long RejectedAtView) DecodeResponse(ReadOnlyMemory<byte> payload, Type? resultType)
+    /// <param name="transaction">The caller's copy of its transaction, to merge the callee's reply into.</param>
+    public static (ResponseStatus Status, object? Result, Exception? Error, long RejectedAtView) DecodeResponse(ReadOnlyMemory<byte> payload, Type? resultType,
+        TransactionInfo? transaction = null)
     {
         using var reader = new BinaryReader(new MemoryStream(payload.ToArray(), writable: false));
         var status = (ResponseStatus)reader.ReadByte();
@@ -124,15 +132,54 @@ public static class MessageCodec
         {
             case ResponseStatus.Ok:
                 var length = reader.ReadInt32();
-                return (status, length < 0 || resultType is null ? null : GrainJson.Deserialize(reader.ReadBytes(length), resultType), null, 0);
+                var result = length < 0 || resultType is null ? null : GrainJson.Deserialize(reader.ReadBytes(length), resultType);
+                ReadReply(reader, transaction);
+                return (status, result, null, 0);
             case ResponseStatus.Error:
-                return (status, null, ExceptionCodec.Read(reader), 0);
+                var error = ExceptionCodec.Read(reader);
+                ReadReply(reader, transaction);
+                return (status, null, error, 0);
             case ResponseStatus.Rejected:
                 var view = reader.ReadInt64();
                 return (status, null, new InvalidOperationException(reader.ReadString()), view);
             default:
                 throw new InvalidDataException($"Unknown response status {status}.");
         }
+    }
+
+    private static void WriteTransaction(BinaryWriter writer, TransactionInfo? transaction)
+    {
+        writer.Write(transaction is not null);
+        if (transaction is null) return;
+        writer.Write(transaction.Id.ToByteArray());
+        writer.Write(transaction.Attempt);
+        writer.Write(transaction.Run.ToByteArray());
+        writer.Write(transaction.Priority);
+        writer.Write(transaction.Deadline.UtcTicks);
+        writer.Write(transaction.Coordinator);
+    }
+
+    private static TransactionInfo? ReadTransaction(BinaryReader reader)
+    {
+        if (!reader.ReadBoolean()) return null;
+        var id = new Guid(reader.ReadBytes(16));
+        var attempt = reader.ReadInt32();
+        var run = new Guid(reader.ReadBytes(16));
+        return new TransactionInfo(id, attempt, reader.ReadInt64(), new DateTimeOffset(reader.ReadInt64(), TimeSpan.Zero), reader.ReadString(), run);
+    }
+
+    private static void WriteReply(BinaryWriter writer, TransactionInfo? transaction)
+    {
+        writer.Write(transaction is not null);
+        if (transaction is not null) WriteBlob(writer, GrainJson.Serialize(transaction.ToReply(), typeof(TransactionReply)));
+    }
+
+    private static void ReadReply(BinaryReader reader, TransactionInfo? transaction)
+    {
+        // Older senders and rejections carry no reply.
+        if (reader.BaseStream.Position >= reader.BaseStream.Length || !reader.ReadBoolean()) return;
+        var reply = (TransactionReply?)GrainJson.Deserialize(ReadBlob(reader), typeof(TransactionReply));
+        if (reply is not null) transaction?.Merge(reply);
     }
 
     private static void WriteBlob(BinaryWriter writer, byte[] bytes)

@@ -64,6 +64,39 @@ public sealed class MemoryGrainStorage : IGrainStorage
         }
     }
 
+    /// <summary>
+    /// Writes several states all-or-nothing (the memory twin of a database transaction over grain_state),
+    /// for <see cref="Transactions.MemoryTransactionStore"/>. Every write is checked first, in order, as if
+    /// the earlier ones had been applied: a write expects <see cref="MemoryStateWrite.ExpectedVersion"/>
+    /// (0: no row; a tombstone at version v accepts v) and stores version expected + 1. Only when all pass
+    /// are they applied.
+    /// </summary>
+    /// <returns>-1 when everything was written; otherwise the index of the first refused write, and nothing changed.</returns>
+    internal int TryWriteAll(IReadOnlyList<MemoryStateWrite> writes, bool checkOnly = false)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        lock (_gate)
+        {
+            // Versions as they would be after the earlier writes of this batch.
+            var pending = new Dictionary<(string, string), long>();
+            for (var i = 0; i < writes.Count; i++)
+            {
+                var w = writes[i];
+                var key = (w.GrainId.ToString(), w.StateName);
+                long current = pending.TryGetValue(key, out var p) ? p : _records.GetValueOrDefault(key)?.Version ?? 0;
+                if (w.ExpectedVersion != current || w.ExpectedVersion < 0) return i;
+                pending[key] = current + 1;
+            }
+            if (checkOnly) return -1;
+            foreach (var w in writes)
+                _records[(w.GrainId.ToString(), w.StateName)] = new Record(w.ExpectedVersion + 1, w.Payload);
+            return -1;
+        }
+    }
+
     /// <summary>Payload null = tombstone. Immutable, so readers may hold one outside the lock.</summary>
     private sealed record Record(long Version, byte[]? Payload);
 }
+
+/// <summary>One state of an all-or-nothing write: <see cref="MemoryGrainStorage.TryWriteAll"/>.</summary>
+internal sealed record MemoryStateWrite(GrainId GrainId, string StateName, long ExpectedVersion, byte[]? Payload);

@@ -34,6 +34,7 @@ public sealed class TestCluster : IAsyncDisposable
 
     public MemoryGrainStorage Storage => _options.Storage;
     public MemoryReminderTable Reminders => _options.ReminderTable;
+    public Transactions.MemoryTransactionStore TransactionStore => _options.TransactionStore;
 
     public IReadOnlyList<TestSilo> Silos => _silos.Where(s => s.IsRunning).ToList();
 
@@ -54,7 +55,7 @@ public sealed class TestCluster : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddBankGrainsSilo(silo =>
         {
-            silo.UseInMemoryStorage(_options.Storage, _options.ReminderTable);
+            silo.UseInMemoryStorage(_options.Storage, _options.ReminderTable, _options.TransactionStore);
             if (_options.IsCluster) silo.UseCluster(_ => _options.MembershipTable);
             _options.ConfigureSilo?.Invoke(silo);
         });
@@ -139,6 +140,15 @@ public sealed class TestClusterOptions
     public Action<IServiceCollection>? ConfigureServices { get; set; }
     public MemoryGrainStorage Storage { get; set; } = new();
     public MemoryReminderTable ReminderTable { get; set; } = new();
+
+    /// <summary>Transactions, ledger and idempotency keys of every silo; by default over <see cref="Storage"/> (made on first use, so a replaced Storage is honoured).</summary>
+    public Transactions.MemoryTransactionStore TransactionStore
+    {
+        get => _transactionStore ??= new Transactions.MemoryTransactionStore(Storage);
+        set => _transactionStore = value;
+    }
+
+    private Transactions.MemoryTransactionStore? _transactionStore;
 
     /// <summary>Silos join a cluster (membership, placement, messaging over loopback TCP); set when more than one silo starts.</summary>
     public bool IsCluster { get; set; }

@@ -34,11 +34,39 @@ public sealed class Bank(HttpClient client)
         return account;
     }
 
-    public Task<HttpResponseMessage> PostDepositAsync(Guid account, string amount, string currency = "USD") =>
-        Client.PostJsonAsync($"/accounts/{account}/deposits", MoneyBody(amount, currency));
+    public Task<HttpResponseMessage> PostDepositAsync(Guid account, string amount, string currency = "USD", string? idempotencyKey = null) =>
+        Client.PostMovementAsync($"/accounts/{account}/deposits", MoneyBody(amount, currency), idempotencyKey);
 
-    public Task<HttpResponseMessage> PostWithdrawalAsync(Guid account, string amount, string currency = "USD") =>
-        Client.PostJsonAsync($"/accounts/{account}/withdrawals", MoneyBody(amount, currency));
+    public Task<HttpResponseMessage> PostWithdrawalAsync(Guid account, string amount, string currency = "USD", string? idempotencyKey = null) =>
+        Client.PostMovementAsync($"/accounts/{account}/withdrawals", MoneyBody(amount, currency), idempotencyKey);
+
+    public Task<HttpResponseMessage> PostTransferAsync(Guid from, Guid to, string amount, string currency = "USD", string? reference = null,
+        string? idempotencyKey = null) =>
+        Client.PostMovementAsync("/transfers", TransferBody(from, to, amount, currency, reference), idempotencyKey);
+
+    public async Task<JsonElement> TransferAsync(Guid from, Guid to, string amount, string currency = "USD", string? reference = null) =>
+        await (await PostTransferAsync(from, to, amount, currency, reference)).ExpectAsync(HttpStatusCode.Created);
+
+    public static string TransferBody(Guid from, Guid to, string amount, string currency = "USD", string? reference = null) =>
+        $$$"""{"fromAccountId":"{{{from}}}","toAccountId":"{{{to}}}","amount":{"amount":"{{{amount}}}","currency":"{{{currency}}}"}{{{(reference is null ? "" : $",\"reference\":{JsonSerializer.Serialize(reference)}")}}}}""";
+
+    /// <summary>Every journal entry of the account, following the cursors page by page.</summary>
+    public async Task<List<JsonElement>> EntriesAsync(Guid account, int limit = 200)
+    {
+        var all = new List<JsonElement>();
+        string? cursor = null;
+        do
+        {
+            var url = $"/accounts/{account}/entries?limit={limit}" + (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}");
+            var page = await (await Client.GetAsync(url)).ExpectAsync(HttpStatusCode.OK);
+            all.AddRange(page.GetProperty("items").EnumerateArray());
+            cursor = page.GetProperty("nextCursor").GetString();
+        } while (cursor is not null);
+        return all;
+    }
+
+    /// <summary>The entries' JSON exactly as returned: comparing two shows whether the journal changed.</summary>
+    public Task<string> EntriesSnapshotAsync(Guid account) => SnapshotAsync($"/accounts/{account}/entries?limit=200");
 
     public async Task<JsonElement> DepositAsync(Guid account, string amount, string currency = "USD") =>
         await (await PostDepositAsync(account, amount, currency)).ExpectAsync(HttpStatusCode.OK);

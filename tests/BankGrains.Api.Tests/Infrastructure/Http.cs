@@ -12,6 +12,14 @@ public static class Http
     public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, string json) =>
         client.PostAsync(url, Json(json));
 
+    /// <summary>A POST that moves money, with its Idempotency-Key (a new one unless given).</summary>
+    public static Task<HttpResponseMessage> PostMovementAsync(this HttpClient client, string url, string json, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = Json(json) };
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey ?? Guid.NewGuid().ToString());
+        return client.SendAsync(request);
+    }
+
     public static Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, string json) =>
         client.PutAsync(url, Json(json));
 

@@ -15,6 +15,12 @@ public sealed record AuditedWrite(string GrainId, long Version, string? Writer, 
 /// <summary>One audited write of an account's state: its version and the balance it stored.</summary>
 public sealed record AuditedBalance(Guid Account, long Version, decimal? Balance, string? Writer, DateTimeOffset At);
 
+/// <summary>A movement in the ledger (ledger_transactions), its commit record and its journal entries (account id, signed amount).</summary>
+public sealed record LedgerMovement(Guid TxId, string Kind, string? Outcome, IReadOnlyList<(string Account, decimal Amount)> Entries);
+
+/// <summary>One ledger account's journal: entries, their sum, the balance after the last one, and the last sequence number.</summary>
+public sealed record JournalSummary(string Account, long Entries, decimal Sum, decimal LastBalance, long LastSequence);
+
 /// <summary>The test's own look at the cluster's PostgreSQL database: membership rows, grain state, and an optional write audit.</summary>
 public sealed class ClusterDatabase(string connectionString, string clusterId)
 {
@@ -130,6 +136,34 @@ public sealed class ClusterDatabase(string connectionString, string clusterId)
             r.Balance is null ? null : decimal.Parse(r.Balance, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture),
             r.Writer, r.At)).ToList();
     }
+
+    /// <summary>Every movement of the ledger of this cluster, with its outcome in tx_commits and its journal entries.</summary>
+    public async Task<IReadOnlyList<LedgerMovement>> LedgerMovementsAsync(CancellationToken ct)
+    {
+        var rows = await QueryAsync(
+            "SELECT lt.tx_id, lt.kind, c.outcome, je.account_id, je.amount FROM ledger_transactions lt " +
+            "LEFT JOIN tx_commits c ON c.service_id = lt.service_id AND c.tx_id = lt.tx_id " +
+            "LEFT JOIN journal_entries je ON je.service_id = lt.service_id AND je.tx_id = lt.tx_id " +
+            "WHERE lt.service_id = @cluster ORDER BY lt.tx_id, je.account_id",
+            r => (TxId: r.GetGuid(0), Kind: r.GetString(1), Outcome: r.IsDBNull(2) ? null : r.GetString(2),
+                  Account: r.IsDBNull(3) ? null : r.GetString(3), Amount: r.IsDBNull(4) ? 0m : r.GetDecimal(4)), ct);
+        return rows.GroupBy(r => r.TxId).Select(g => new LedgerMovement(g.Key, g.First().Kind, g.First().Outcome,
+            g.Where(r => r.Account is not null).Select(r => (r.Account!, r.Amount)).ToList())).ToList();
+    }
+
+    /// <summary>Every ledger account's journal in this cluster (customer accounts by their Guid "D" string, the bank's cash accounts as "cash:USD").</summary>
+    public Task<IReadOnlyList<JournalSummary>> JournalSummariesAsync(CancellationToken ct) => QueryAsync(
+        "SELECT account_id, count(*), sum(amount), (array_agg(balance_after ORDER BY sequence DESC))[1], max(sequence) " +
+        "FROM journal_entries WHERE service_id = @cluster GROUP BY account_id ORDER BY account_id",
+        r => new JournalSummary(r.GetString(0), r.GetInt64(1), r.GetDecimal(2), r.GetDecimal(3), r.GetInt64(4)), ct);
+
+    /// <summary>Journal entries of this cluster whose transaction has no ledger header or no 'committed' record: money no commit explains.</summary>
+    public Task<IReadOnlyList<(Guid TxId, string Account, decimal Amount, string? Outcome)>> UnexplainedJournalEntriesAsync(CancellationToken ct) => QueryAsync(
+        "SELECT je.tx_id, je.account_id, je.amount, c.outcome FROM journal_entries je " +
+        "LEFT JOIN ledger_transactions lt ON lt.service_id = je.service_id AND lt.tx_id = je.tx_id " +
+        "LEFT JOIN tx_commits c ON c.service_id = je.service_id AND c.tx_id = je.tx_id " +
+        "WHERE je.service_id = @cluster AND (lt.tx_id IS NULL OR c.outcome IS DISTINCT FROM 'committed') ORDER BY je.tx_id",
+        r => (r.GetGuid(0), r.GetString(1), r.GetDecimal(2), r.IsDBNull(3) ? null : r.GetString(3)), ct);
 
     private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, CancellationToken ct, params (string Name, object Value)[] parameters)
     {

@@ -193,11 +193,21 @@ public sealed class DepositLedger
     private static string Classify(string detail) => detail.Length > 40 ? detail[..40] : detail;
 }
 
+/// <summary>Requests a test sends in the background; the cluster stops any a failed test left running.</summary>
+public interface IClientLoad
+{
+    /// <summary>Sends no new request (without waiting for those in flight).</summary>
+    void Cancel();
+
+    /// <summary>Sends no new request, and waits for those in flight to be answered.</summary>
+    Task StopAsync();
+}
+
 /// <summary>
 /// Deposit loops against the API: <c>loopsPerAccount</c> sequential loops per account, so a stuck
 /// account never holds up the others. Each deposit is recorded in the ledger; none is retried.
 /// </summary>
-public sealed class DepositLoad
+public sealed class DepositLoad : IClientLoad
 {
     private static readonly TimeSpan PauseAfterFailure = TimeSpan.FromMilliseconds(100);
     private readonly CancellationTokenSource _stop = new();

@@ -43,14 +43,16 @@ public sealed class ProcessCluster : IAsyncDisposable
     private readonly List<string> _timeline = new();
     private readonly List<ChildProcess> _children = new();
     private readonly List<SiloProcess> _silos = new();
-    private readonly List<DepositLoad> _loads = new();
+    private readonly List<IClientLoad> _loads = new();
     private readonly TempDirectory _logs;
+    private readonly IReadOnlyDictionary<string, string> _extraEnvironment;
     private bool _keepLogs;
     private int _processCounter;
 
-    private ProcessCluster(ITestOutputHelper output, string name, string connectionString)
+    private ProcessCluster(ITestOutputHelper output, string name, string connectionString, IReadOnlyDictionary<string, string>? environment)
     {
         _output = output;
+        _extraEnvironment = environment ?? new Dictionary<string, string>();
         _logs = new TempDirectory($"bankgrains-cluster-{name}-");
         ClusterId = $"{name}-{Guid.NewGuid():N}";
         Database = new ClusterDatabase(connectionString, ClusterId);
@@ -72,13 +74,18 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A fresh database and cluster id; no process yet.</summary>
-    public static async Task<ProcessCluster> CreateAsync(string name, ITestOutputHelper output, CancellationToken ct)
+    /// <summary>
+    /// A fresh database and cluster id; no process yet. <paramref name="environment"/> is added to every
+    /// process's environment (silos and the API), after the shared settings, so it may override them.
+    /// </summary>
+    public static async Task<ProcessCluster> CreateAsync(string name, ITestOutputHelper output, CancellationToken ct,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var server = await PostgresServer.SharedAsync();
         var connectionString = await server.CreateDatabaseAsync(name, ct);
-        var cluster = new ProcessCluster(output, name, connectionString);
-        cluster.Log($"database ready, cluster id {cluster.ClusterId}");
+        var cluster = new ProcessCluster(output, name, connectionString, environment);
+        cluster.Log($"database ready, cluster id {cluster.ClusterId}" +
+                    (cluster._extraEnvironment.Count == 0 ? "" : $"; settings {string.Join(", ", cluster._extraEnvironment.Select(kv => $"{kv.Key}={kv.Value}"))}"));
         return cluster;
     }
 
@@ -147,9 +154,15 @@ public sealed class ProcessCluster : IAsyncDisposable
     public DepositLoad StartLoad(DepositLedger ledger, IReadOnlyList<Guid> accounts, int loopsPerAccount, TimeSpan pause)
     {
         var load = DepositLoad.Start(Api, ledger, accounts, loopsPerAccount, pause);
-        lock (_loads) _loads.Add(load);
+        Track(load);
         Log($"load started: {accounts.Count} accounts × {loopsPerAccount} loops");
         return load;
+    }
+
+    /// <summary>A load that Dispose cancels and waits for, should the test fail while it runs.</summary>
+    public void Track(IClientLoad load)
+    {
+        lock (_loads) _loads.Add(load);
     }
 
     /// <summary>Polls GET /cluster/silos until <paramref name="condition"/> holds; returns the list that satisfied it.</summary>
@@ -218,7 +231,7 @@ public sealed class ProcessCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // A failed test may leave its load running: no new deposits, and those in flight end when the API goes.
-        List<DepositLoad> loads;
+        List<IClientLoad> loads;
         lock (_loads) loads = _loads.ToList();
         foreach (var load in loads) load.Cancel();
         List<ChildProcess> children;
@@ -231,7 +244,7 @@ public sealed class ProcessCluster : IAsyncDisposable
         }
         catch (Exception e)
         {
-            _output.WriteLine($"deposit loads did not stop cleanly: {e.Message}");
+            _output.WriteLine($"client loads did not stop cleanly: {e.Message}");
         }
         Api?.Client.Dispose();
         if (!_keepLogs) _logs.Dispose();
@@ -285,8 +298,15 @@ public sealed class ProcessCluster : IAsyncDisposable
         return child;
     }
 
-    /// <summary>Settings every process of the cluster shares: the database, the cluster id, fast failure detection, quiet logs.</summary>
-    private Dictionary<string, string> CommonEnvironment() => new()
+    /// <summary>Settings every process of the cluster shares: the database, the cluster id, fast failure detection, quiet logs; then the test's own.</summary>
+    private Dictionary<string, string> CommonEnvironment()
+    {
+        var environment = SharedEnvironment();
+        foreach (var (key, value) in _extraEnvironment) environment[key] = value;
+        return environment;
+    }
+
+    private Dictionary<string, string> SharedEnvironment() => new()
     {
         ["ConnectionStrings__Postgres"] = Database.ConnectionString,
         ["Cluster__Id"] = ClusterId,

@@ -1,0 +1,490 @@
+using System.Data;
+using BankGrains.Runtime.Storage;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace BankGrains.Runtime.Transactions;
+
+/// <summary>
+/// Transactions, ledger and idempotency keys in PostgreSQL (sql/postgres/004_transactions.sql), next to
+/// grain_state. A commit group is one database transaction, so one WAL flush covers every request in
+/// it; each request runs inside a savepoint and is sent as one <see cref="NpgsqlBatch"/> (one round
+/// trip): its commit record, its state compare-and-swaps (fenced by the writer's membership row like
+/// <see cref="PostgresGrainStorage"/>), its idempotency record, journal entries, header and outbox
+/// events. Every statement is conditional and its row count says whether the request may stand; a
+/// request that may not is rolled back to its savepoint and the others go on.
+/// </summary>
+public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, IIdempotencyStore
+{
+    private const string Savepoint = "bg_request";
+
+    // A commit group holds share locks on its writers' membership rows until COMMIT. If this process
+    // stops between two round trips (GC pause, SIGSTOP, a frozen VM), the database ends the transaction
+    // after this long instead of holding those locks — and with them every heartbeat and death vote.
+    private const string LimitIdleInTransaction = "SET LOCAL idle_in_transaction_session_timeout = '3s'";
+
+    private const string WriterIsAlive =
+        "EXISTS (SELECT 1 FROM membership m WHERE m.cluster_id = @service AND m.address = @writer_host AND m.port = @writer_port " +
+        "AND m.generation = @writer_generation AND m.status <> 'Dead' FOR SHARE)";
+
+    private const string InsertCommitSql =
+        "INSERT INTO tx_commits (service_id, tx_id, outcome, decided_at) VALUES (@service, @tx, 'committed', now()) ON CONFLICT DO NOTHING";
+
+    private const string InsertStateSql =
+        "INSERT INTO grain_state (service_id, grain_id, state_name, version, payload, updated_at, writer) " +
+        "SELECT @service, @grain, @state, 1, @payload, now(), @writer WHERE {0} " +
+        "ON CONFLICT (service_id, grain_id, state_name) DO NOTHING";
+
+    private const string UpdateStateSql =
+        "UPDATE grain_state SET version = version + 1, payload = @payload, updated_at = now(), writer = @writer " +
+        "WHERE service_id = @service AND grain_id = @grain AND state_name = @state AND version = @expected AND {0}";
+
+    // Completes the key unless another request completed it first or it was claimed for a different body.
+    private const string CompleteKeyOnCommitSql =
+        "INSERT INTO idempotency_keys AS k (service_id, key, request_hash, state, owner, lease_until, status_code, response, tx_id, created_at, updated_at) " +
+        "VALUES (@service, @key, @hash, 'completed', NULL, NULL, @status, @response, @tx, now(), now()) " +
+        "ON CONFLICT (service_id, key) DO UPDATE SET state = 'completed', owner = NULL, lease_until = NULL, " +
+        "status_code = excluded.status_code, response = excluded.response, tx_id = excluded.tx_id, updated_at = now() " +
+        "WHERE k.state <> 'completed' AND k.request_hash = excluded.request_hash";
+
+    // All of a request's entries in one statement, whatever their number: parallel arrays, unnested.
+    private const string InsertEntriesSql =
+        "INSERT INTO journal_entries (service_id, account_id, sequence, tx_id, currency, amount, balance_after, posted_at, previous_hash, hash) " +
+        "SELECT @service, u.* FROM unnest(@accounts, @sequences, @txs, @currencies, @amounts, @balances, @posted, @previous, @hashes) " +
+        "AS u(account_id, sequence, tx_id, currency, amount, balance_after, posted_at, previous_hash, hash) " +
+        "ON CONFLICT DO NOTHING";
+
+    private const string InsertHeaderSql =
+        "INSERT INTO ledger_transactions (service_id, tx_id, kind, reference, details, created_at) " +
+        "VALUES (@service, @tx, @kind, @reference, @details, @created) ON CONFLICT DO NOTHING";
+
+    private const string InsertEventsSql =
+        "INSERT INTO outbox (service_id, event_id, tx_id, topic, key, payload, occurred_at) " +
+        "SELECT @service, u.event_id, @tx, u.topic, u.key, u.payload, u.occurred_at " +
+        "FROM unnest(@events, @topics, @keys, @payloads, @occurred) AS u(event_id, topic, key, payload, occurred_at) " +
+        "ON CONFLICT DO NOTHING";
+
+    private const string EntryColumns = "tx_id, account_id, sequence, currency, amount, balance_after, posted_at, previous_hash, hash";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly string _serviceId;
+
+    /// <param name="dataSource">A data source for a database migrated with <see cref="SchemaMigrator"/>.</param>
+    /// <param name="serviceId">Scopes every row, like grain_state; also the cluster id of the membership rows that fence writers.</param>
+    public PostgresTransactionStore(NpgsqlDataSource dataSource, string serviceId)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentException.ThrowIfNullOrEmpty(serviceId);
+        _dataSource = dataSource;
+        _serviceId = serviceId;
+    }
+
+    // ---- ITransactionStore --------------------------------------------------------------------
+
+    public async Task<IReadOnlyList<CommitResult>> CommitAsync(IReadOnlyList<CommitRequest> group, CancellationToken cancellationToken = default)
+    {
+        TransactionStoreRules.ValidateGroup(group);
+        if (group.Count == 0) return [];
+
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        if (group.Count > 1 && await TryCommitAtOnceAsync(connection, group, cancellationToken).ConfigureAwait(false) is { } atOnce)
+            return atOnce;
+        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+        var results = new List<CommitResult>(group.Count);
+        var releasePrevious = false;
+        foreach (var request in group)
+        {
+            CommitResult result;
+            await using (var batch = BuildBatch(connection, tx, request, releasePrevious, first: results.Count == 0, out var layout))
+            {
+                try
+                {
+                    await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                    result = Judge(batch, layout, request);
+                }
+                catch (PostgresException e) when (e.SqlState.StartsWith("23", StringComparison.Ordinal))
+                {
+                    // A constraint the conditional statements did not foresee: this request alone fails.
+                    result = new CommitResult(request.TransactionId, CommitStatus.VersionConflict, TransactionStoreRules.Integrity(e.MessageText));
+                }
+            }
+
+            if (result.Status == CommitStatus.Committed)
+            {
+                releasePrevious = true; // released at the start of the next request's batch, saving a round trip
+            }
+            else
+            {
+                await using var undo = new NpgsqlCommand($"ROLLBACK TO SAVEPOINT {Savepoint}; RELEASE SAVEPOINT {Savepoint}", connection, tx);
+                await undo.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                releasePrevious = false;
+            }
+            results.Add(result);
+        }
+        // Whatever happens from here on (the COMMIT fails, the connection drops) propagates: the caller
+        // cannot know the outcome and must resolve each id.
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>
+    /// The common case, in one round trip: every request of the group in one batch, no savepoints. If
+    /// any request would be refused, the whole attempt is rolled back (null) and the group goes again
+    /// request by request, so the refused one is isolated; nothing of this attempt remains either way.
+    /// </summary>
+    private async Task<IReadOnlyList<CommitResult>?> TryCommitAtOnceAsync(NpgsqlConnection connection, IReadOnlyList<CommitRequest> group, CancellationToken ct)
+    {
+        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection, tx);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(LimitIdleInTransaction));
+        var layouts = group.Select(request => AppendRequest(batch, request)).ToList();
+        try
+        {
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("23", StringComparison.Ordinal))
+        {
+            await tx.RollbackAsync(ct).ConfigureAwait(false);
+            return null;
+        }
+        var results = new List<CommitResult>(group.Count);
+        for (var i = 0; i < group.Count; i++)
+        {
+            var result = Judge(batch, layouts[i], group[i]);
+            if (result.Status != CommitStatus.Committed)
+            {
+                await tx.RollbackAsync(ct).ConfigureAwait(false);
+                return null;
+            }
+            results.Add(result);
+        }
+        // From here on an exception leaves the outcome unknown to the caller, as in the careful path.
+        await tx.CommitAsync(ct).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>Where each statement of a request's batch is, to read its row count.</summary>
+    private sealed record BatchLayout(int Commit, int FirstWrite, int Key, int Entries, int Header, int Events);
+
+    private NpgsqlBatch BuildBatch(NpgsqlConnection connection, NpgsqlTransaction tx, CommitRequest request, bool releasePrevious, bool first, out BatchLayout layout)
+    {
+        var batch = new NpgsqlBatch(connection, tx);
+        if (first) batch.BatchCommands.Add(new NpgsqlBatchCommand(LimitIdleInTransaction));
+        if (releasePrevious) batch.BatchCommands.Add(new NpgsqlBatchCommand($"RELEASE SAVEPOINT {Savepoint}"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SAVEPOINT {Savepoint}"));
+        layout = AppendRequest(batch, request);
+        return batch;
+    }
+
+    /// <summary>Adds a request's statements to <paramref name="batch"/>; the layout says where each one is.</summary>
+    private BatchLayout AppendRequest(NpgsqlBatch batch, CommitRequest request)
+    {
+
+        var commit = Add(batch, InsertCommitSql);
+        commit.Parameters.Add(new NpgsqlParameter<Guid>("tx", request.TransactionId));
+        var commitIndex = batch.BatchCommands.Count - 1;
+
+        var firstWrite = batch.BatchCommands.Count;
+        foreach (var write in request.Writes)
+        {
+            var fence = write.Writer is null ? "TRUE" : WriterIsAlive;
+            var cmd = Add(batch, string.Format(write.ExpectedVersion == 0 ? InsertStateSql : UpdateStateSql, fence));
+            cmd.Parameters.Add(new NpgsqlParameter<string>("grain", write.GrainId.ToString()));
+            cmd.Parameters.Add(new NpgsqlParameter<string>("state", write.StateName));
+            cmd.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = write.Payload });
+            cmd.Parameters.Add(new NpgsqlParameter<string>("writer", NpgsqlDbType.Text) { TypedValue = write.Writer?.ToString() });
+            if (write.ExpectedVersion != 0) cmd.Parameters.Add(new NpgsqlParameter<long>("expected", write.ExpectedVersion));
+            if (write.Writer is { } w)
+            {
+                cmd.Parameters.Add(new NpgsqlParameter<string>("writer_host", w.Host));
+                cmd.Parameters.Add(new NpgsqlParameter<int>("writer_port", w.Port));
+                cmd.Parameters.Add(new NpgsqlParameter<int>("writer_generation", w.Generation));
+            }
+        }
+
+        var records = request.Records;
+        var keyIndex = -1;
+        if (records.Idempotency is { } key)
+        {
+            keyIndex = batch.BatchCommands.Count;
+            var cmd = Add(batch, CompleteKeyOnCommitSql);
+            cmd.Parameters.Add(new NpgsqlParameter<string>("key", key.Key));
+            cmd.Parameters.Add(new NpgsqlParameter<string>("hash", key.RequestHash));
+            cmd.Parameters.Add(new NpgsqlParameter<int>("status", key.StatusCode));
+            cmd.Parameters.Add(new NpgsqlParameter<string>("response", key.ResponseBody));
+            cmd.Parameters.Add(new NpgsqlParameter<Guid>("tx", request.TransactionId));
+        }
+
+        var entriesIndex = -1;
+        if (records.Entries.Count > 0)
+        {
+            entriesIndex = batch.BatchCommands.Count;
+            var e = records.Entries;
+            var cmd = Add(batch, InsertEntriesSql);
+            cmd.Parameters.Add(new NpgsqlParameter<string[]>("accounts", e.Select(x => x.AccountId).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<long[]>("sequences", e.Select(x => x.Sequence).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", e.Select(x => x.TransactionId).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<string[]>("currencies", e.Select(x => x.Currency).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<decimal[]>("amounts", e.Select(x => x.Amount).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<decimal[]>("balances", e.Select(x => x.BalanceAfter).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("posted", e.Select(x => Utc(x.PostedAt)).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<string[]>("previous", e.Select(x => x.PreviousHash).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<string[]>("hashes", e.Select(x => x.Hash).ToArray()));
+        }
+
+        var headerIndex = -1;
+        if (records.Header is { } header)
+        {
+            headerIndex = batch.BatchCommands.Count;
+            var cmd = Add(batch, InsertHeaderSql);
+            cmd.Parameters.Add(new NpgsqlParameter<Guid>("tx", request.TransactionId));
+            cmd.Parameters.Add(new NpgsqlParameter<string>("kind", header.Kind));
+            cmd.Parameters.Add(new NpgsqlParameter<string>("reference", NpgsqlDbType.Text) { TypedValue = header.Reference });
+            cmd.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Jsonb) { Value = header.Details });
+            cmd.Parameters.Add(new NpgsqlParameter<DateTime>("created", Utc(header.CreatedAt)));
+        }
+
+        var eventsIndex = -1;
+        if (records.Events.Count > 0)
+        {
+            eventsIndex = batch.BatchCommands.Count;
+            var ev = records.Events;
+            var cmd = Add(batch, InsertEventsSql);
+            cmd.Parameters.Add(new NpgsqlParameter<Guid>("tx", request.TransactionId));
+            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("events", ev.Select(x => x.EventId).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<string[]>("topics", ev.Select(x => x.Topic).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter<string[]>("keys", ev.Select(x => x.Key).ToArray()));
+            cmd.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = ev.Select(x => x.Payload).ToArray() });
+            cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("occurred", ev.Select(x => Utc(x.OccurredAt)).ToArray()));
+        }
+
+        return new BatchLayout(commitIndex, firstWrite, keyIndex, entriesIndex, headerIndex, eventsIndex);
+    }
+
+    private NpgsqlBatchCommand Add(NpgsqlBatch batch, string sql)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        batch.BatchCommands.Add(cmd);
+        return cmd;
+    }
+
+    /// <summary>The first statement (in request order) that changed fewer rows than it had to decides the refusal.</summary>
+    private static CommitResult Judge(NpgsqlBatch batch, BatchLayout layout, CommitRequest request)
+    {
+        var id = request.TransactionId;
+        var commands = batch.BatchCommands;
+        var records = request.Records;
+        // The key first: a retry that reuses a completed key learns that, whatever else holds.
+        if (layout.Key >= 0 && commands[layout.Key].RecordsAffected != 1)
+            return new CommitResult(id, CommitStatus.IdempotencyKeyUsed, TransactionStoreRules.KeyUsed(records.Idempotency!.Key));
+        if (commands[layout.Commit].RecordsAffected != 1)
+            return new CommitResult(id, CommitStatus.AlreadyDecided, TransactionStoreRules.AlreadyDecided(id));
+        for (var i = 0; i < request.Writes.Count; i++)
+        {
+            if (commands[layout.FirstWrite + i].RecordsAffected != 1)
+                return new CommitResult(id, CommitStatus.VersionConflict, TransactionStoreRules.StateConflict(request.Writes[i], fenced: true));
+        }
+        if (layout.Entries >= 0 && commands[layout.Entries].RecordsAffected != records.Entries.Count)
+            return new CommitResult(id, CommitStatus.VersionConflict, TransactionStoreRules.EntriesExist(records.Entries));
+        if (layout.Header >= 0 && commands[layout.Header].RecordsAffected != 1)
+            return new CommitResult(id, CommitStatus.VersionConflict, TransactionStoreRules.HeaderExists(id));
+        if (layout.Events >= 0 && commands[layout.Events].RecordsAffected != records.Events.Count)
+            return new CommitResult(id, CommitStatus.VersionConflict, TransactionStoreRules.EventsExist(records.Events));
+        return new CommitResult(id, CommitStatus.Committed);
+    }
+
+    public async Task<TransactionOutcome> ResolveAsync(Guid transactionId, CancellationToken cancellationToken = default)
+    {
+        // Two statements in one round trip. The SELECT takes its own snapshot after the INSERT, which
+        // waited for any committer holding the same key: so a committer that won is seen.
+        await using var batch = _dataSource.CreateBatch();
+        var insert = new NpgsqlBatchCommand(
+            "INSERT INTO tx_commits (service_id, tx_id, outcome, decided_at) VALUES (@service, @tx, 'aborted', now()) ON CONFLICT DO NOTHING");
+        insert.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        insert.Parameters.Add(new NpgsqlParameter<Guid>("tx", transactionId));
+        batch.BatchCommands.Add(insert);
+        var select = new NpgsqlBatchCommand("SELECT outcome FROM tx_commits WHERE service_id = @service AND tx_id = @tx");
+        select.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        select.Parameters.Add(new NpgsqlParameter<Guid>("tx", transactionId));
+        batch.BatchCommands.Add(select);
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            throw new InvalidOperationException($"The outcome of transaction {transactionId} vanished while it was resolved.");
+        return ParseOutcome(reader.GetString(0));
+    }
+
+    public async Task<TransactionOutcome?> ReadOutcomeAsync(Guid transactionId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT outcome FROM tx_commits WHERE service_id = @service AND tx_id = @tx");
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("tx", transactionId));
+        return await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string outcome ? ParseOutcome(outcome) : null;
+    }
+
+    internal static TransactionOutcome ParseOutcome(string outcome) => outcome switch
+    {
+        "committed" => TransactionOutcome.Committed,
+        "aborted" => TransactionOutcome.Aborted,
+        _ => throw new InvalidOperationException($"Unknown transaction outcome '{outcome}' in tx_commits."),
+    };
+
+    // ---- ILedgerStore -------------------------------------------------------------------------
+
+    public async Task<IReadOnlyList<JournalEntry>> ReadEntriesAsync(string accountId, long afterSequence, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(accountId);
+        ArgumentOutOfRangeException.ThrowIfNegative(limit);
+        await using var cmd = _dataSource.CreateCommand(
+            $"SELECT {EntryColumns} FROM journal_entries WHERE service_id = @service AND account_id = @account AND sequence > @after " +
+            "ORDER BY sequence LIMIT @limit");
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("account", accountId));
+        cmd.Parameters.Add(new NpgsqlParameter<long>("after", afterSequence));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        var entries = new List<JournalEntry>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) entries.Add(ReadEntry(reader));
+        return entries;
+    }
+
+    public async Task<LedgerTransactionView?> ReadTransactionAsync(Guid transactionId, CancellationToken cancellationToken = default)
+    {
+        await using var batch = _dataSource.CreateBatch();
+        var header = new NpgsqlBatchCommand(
+            "SELECT tx_id, kind, reference, details::text, created_at FROM ledger_transactions WHERE service_id = @service AND tx_id = @tx");
+        // COLLATE "C": the same order in every database and store, whatever the database's collation.
+        var entries = new NpgsqlBatchCommand(
+            $"SELECT {EntryColumns} FROM journal_entries WHERE service_id = @service AND tx_id = @tx ORDER BY account_id COLLATE \"C\", sequence");
+        foreach (var cmd in new[] { header, entries })
+        {
+            cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+            cmd.Parameters.Add(new NpgsqlParameter<Guid>("tx", transactionId));
+            batch.BatchCommands.Add(cmd);
+        }
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) return null;
+        var ledger = new LedgerTransaction(reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4));
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<JournalEntry>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) list.Add(ReadEntry(reader));
+        return new LedgerTransactionView(ledger, list);
+    }
+
+    public async Task<LedgerVerification> VerifyAsync(CancellationToken cancellationToken = default)
+    {
+        // One statement, one snapshot, streamed in primary-key order: each account's entries arrive
+        // together and in sequence order, which is all the verifier needs.
+        await using var cmd = _dataSource.CreateCommand(
+            $"SELECT {EntryColumns} FROM journal_entries WHERE service_id = @service ORDER BY account_id, sequence");
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        var verifier = new LedgerVerifier();
+        await using var reader = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) verifier.Add(ReadEntry(reader));
+        return verifier.Finish();
+    }
+
+    private static JournalEntry ReadEntry(NpgsqlDataReader r) => new(
+        r.GetGuid(0), r.GetString(1), r.GetInt64(2), r.GetString(3), r.GetDecimal(4), r.GetDecimal(5),
+        r.GetFieldValue<DateTimeOffset>(6), r.GetString(7), r.GetString(8));
+
+    // ---- IIdempotencyStore --------------------------------------------------------------------
+
+    public async Task<IdempotencyClaim> ClaimAsync(string key, string requestHash, Guid owner, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(requestHash);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        // A row deleted by a concurrent release between our INSERT and SELECT: try again (rare).
+        for (var attempt = 0; ; attempt++)
+        {
+            await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
+            await using var batch = new NpgsqlBatch(connection, tx);
+            // A lost claim costs nothing: the guard that matters is the conditional completion at commit.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
+            var insert = new NpgsqlBatchCommand(
+                "INSERT INTO idempotency_keys (service_id, key, request_hash, state, owner, lease_until, created_at, updated_at) " +
+                "VALUES (@service, @key, @hash, 'in_progress', @owner, @lease, now(), now()) ON CONFLICT DO NOTHING");
+            insert.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+            insert.Parameters.Add(new NpgsqlParameter<string>("key", key));
+            insert.Parameters.Add(new NpgsqlParameter<string>("hash", requestHash));
+            insert.Parameters.Add(new NpgsqlParameter<Guid>("owner", owner));
+            insert.Parameters.Add(new NpgsqlParameter<DateTime>("lease", Utc(leaseUntil)));
+            batch.BatchCommands.Add(insert);
+            var select = new NpgsqlBatchCommand(
+                "SELECT request_hash, state, coalesce(lease_until > now(), false), status_code, response " +
+                "FROM idempotency_keys WHERE service_id = @service AND key = @key FOR UPDATE");
+            select.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+            select.Parameters.Add(new NpgsqlParameter<string>("key", key));
+            batch.BatchCommands.Add(select);
+
+            string hash, state;
+            bool leased;
+            int status;
+            string? response;
+            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (attempt >= 5) throw new InvalidOperationException($"Idempotency key '{key}' could not be claimed: it keeps disappearing.");
+                    continue;
+                }
+                hash = reader.GetString(0);
+                state = reader.GetString(1);
+                leased = reader.GetBoolean(2);
+                status = reader.IsDBNull(3) ? 0 : reader.GetInt32(3);
+                response = reader.IsDBNull(4) ? null : reader.GetString(4);
+            }
+
+            if (insert.RecordsAffected == 1)
+            {
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return new IdempotencyClaim(IdempotencyClaimStatus.Claimed);
+            }
+            var claim = TransactionStoreRules.JudgeClaim(hash == requestHash, state == "completed", leased, status, response);
+            if (claim.Status == IdempotencyClaimStatus.Claimed)
+            {
+                await using var takeOver = new NpgsqlCommand(
+                    "UPDATE idempotency_keys SET owner = @owner, lease_until = @lease, updated_at = now() WHERE service_id = @service AND key = @key",
+                    connection, tx);
+                takeOver.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+                takeOver.Parameters.Add(new NpgsqlParameter<string>("key", key));
+                takeOver.Parameters.Add(new NpgsqlParameter<Guid>("owner", owner));
+                takeOver.Parameters.Add(new NpgsqlParameter<DateTime>("lease", Utc(leaseUntil)));
+                await takeOver.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return claim;
+        }
+    }
+
+    public async Task CompleteAsync(string key, Guid owner, int statusCode, string responseBody, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(responseBody);
+        await using var cmd = _dataSource.CreateCommand(
+            "UPDATE idempotency_keys SET state = 'completed', owner = NULL, lease_until = NULL, status_code = @status, response = @response, " +
+            "updated_at = now() WHERE service_id = @service AND key = @key AND state = 'in_progress' AND owner = @owner");
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("key", key));
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("owner", owner));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("status", statusCode));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("response", responseBody));
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task ReleaseAsync(string key, Guid owner, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        await using var cmd = _dataSource.CreateCommand(
+            "DELETE FROM idempotency_keys WHERE service_id = @service AND key = @key AND state = 'in_progress' AND owner = @owner");
+        cmd.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("key", key));
+        cmd.Parameters.Add(new NpgsqlParameter<Guid>("owner", owner));
+        await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // timestamptz wants UTC; PostgreSQL keeps microseconds, which is what JournalHash hashes.
+    private static DateTime Utc(DateTimeOffset at) => JournalHash.TruncateToMicroseconds(at).UtcDateTime;
+}

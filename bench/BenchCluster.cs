@@ -1,0 +1,195 @@
+using BankGrains.Grains;
+using BankGrains.Runtime;
+using BankGrains.Runtime.Cluster;
+using BankGrains.Runtime.Hosting;
+using BankGrains.TestSupport;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace BankGrains.Bench;
+
+/// <summary>
+/// What the cluster scenarios run against: a throwaway PostgreSQL (fsync and synchronous_commit on),
+/// silo processes on 127.0.0.1, and a cluster client in this process. Disposing stops all of it;
+/// so does this process dying (the silos stop when their stdin closes).
+/// </summary>
+public sealed class BenchCluster : IAsyncDisposable
+{
+    private readonly List<SiloChild> _children = new();
+    private readonly string _logDirectory = Directory.CreateTempSubdirectory("bgbench-logs-").FullName;
+    private readonly EventHandler _onExit;
+    private IHost? _client;
+    private bool _keepLogs;
+
+    private BenchCluster(PostgresServer postgres, string connectionString)
+    {
+        Postgres = postgres;
+        ConnectionString = connectionString;
+        _onExit = (_, _) =>
+        {
+            foreach (var child in _children.ToArray()) child.KillNow();
+            Postgres.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        };
+        AppDomain.CurrentDomain.ProcessExit += _onExit;
+    }
+
+    public PostgresServer Postgres { get; }
+    public string ConnectionString { get; }
+    public IReadOnlyList<SiloChild> Silos => _children.Where(c => c.Name != "api").ToList();
+    public SiloChild? Api => _children.FirstOrDefault(c => c.Name == "api");
+    public IServiceProvider Client => _client!.Services;
+    public IGrainFactory Grains => Client.GetRequiredService<IGrainFactory>();
+
+    public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct)
+    {
+        Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on) …");
+        var postgres = await PostgresServer.StartAsync(ct);
+        var cluster = new BenchCluster(postgres, await postgres.CreateDatabaseAsync("bank", ct));
+        try
+        {
+            await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), ct);
+            return cluster;
+        }
+        catch
+        {
+            cluster._keepLogs = true;
+            foreach (var child in cluster._children) Console.Error.WriteLine($"--- last lines of {child.Name} ({child.LogPath}) ---\n{child.Tail(30)}");
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    private string _clusterId = "";
+
+    /// <summary>Starts the Api as a cluster client on a free loopback port and waits until it is ready.</summary>
+    public async Task<HttpClient> StartApiAsync(int connections, CancellationToken ct)
+    {
+        var port = FreePort.Next();
+        var api = SiloChild.StartApi(port, new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = ConnectionString,
+            ["Cluster__Id"] = _clusterId,
+        }, _logDirectory);
+        _children.Add(api);
+        Console.WriteLine($"started the Api (pid {api.Process.Id}) on http://127.0.0.1:{port}, log {api.LogPath}");
+        var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var ready = await http.GetAsync("/health/ready", ct);
+                if (ready.IsSuccessStatusCode) return http;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (api.Process.HasExited) throw new InvalidOperationException($"The Api exited with code {api.Process.ExitCode}:\n{api.Tail(40)}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The Api was not ready within 60 s:\n{api.Tail(40)}");
+            await Task.Delay(200, ct);
+        }
+    }
+
+    private async Task StartSilosAndClientAsync(int silos, IReadOnlyDictionary<string, string> extra, CancellationToken ct)
+    {
+        var clusterId = _clusterId = "bench-" + Guid.NewGuid().ToString("N")[..8];
+        var environment = new Dictionary<string, string>(extra)
+        {
+            ["ConnectionStrings__Postgres"] = ConnectionString,
+            ["Cluster__Id"] = clusterId,
+        };
+        for (var i = 1; i <= silos; i++)
+        {
+            var port = FreePort.Next();
+            var child = SiloChild.Start($"silo-{i}", port, environment, _logDirectory);
+            _children.Add(child);
+            Console.WriteLine($"started silo-{i} (pid {child.Process.Id}) on 127.0.0.1:{port}, log {child.LogPath}");
+        }
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        var settings = new Dictionary<string, string?>
+        {
+            ["Cluster:Id"] = clusterId,
+            ["Cluster:Role"] = "client",
+            ["ConnectionStrings:Postgres"] = ConnectionString,
+        };
+        foreach (var (key, value) in extra) settings[key.Replace("__", ":", StringComparison.Ordinal)] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddBankGrains(builder.Configuration, typeof(PingGrain).Assembly, typeof(AccountGrain).Assembly);
+        _client = builder.Build();
+        await _client.StartAsync(ct);
+
+        var views = Client.GetRequiredService<IClusterViewSource>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var view = await views.RefreshAsync();
+            if (view.Active.Count >= silos)
+            {
+                Console.WriteLine($"cluster up: {view}");
+                return;
+            }
+            if (_children.FirstOrDefault(c => c.Process.HasExited) is { } dead)
+                throw new InvalidOperationException($"{dead.Name} exited with code {dead.Process.ExitCode} before the cluster was up:\n{dead.Tail(40)}");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{silos} silos were not active within 60 s; last {view}");
+            await Task.Delay(200, ct);
+        }
+    }
+
+    public ClusterView View => Client.GetRequiredService<IClusterViewSource>().Current;
+
+    /// <summary>Keep the silo logs (a failed or suspicious run).</summary>
+    public void KeepLogs() => _keepLogs = true;
+
+    public void WarnAboutExitedSilos()
+    {
+        foreach (var child in _children.Where(c => c.Process.HasExited))
+            Console.Error.WriteLine($"warning: {child.Name} exited during the run (code {child.Process.ExitCode}):\n{child.Tail(30)}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Console.WriteLine("stopping client, silos and PostgreSQL …");
+        if (_client is not null)
+        {
+            try
+            {
+                using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _client.StopAsync(stopTimeout.Token);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"warning: client stop: {e.Message}");
+            }
+            _client.Dispose();
+        }
+        await Task.WhenAll(_children.Select(c => c.DisposeAsync().AsTask()));
+        foreach (var child in _children)
+        {
+            var summary = child.Tail(5).Split('\n').LastOrDefault(l => l.StartsWith("transactions:", StringComparison.Ordinal));
+            if (summary is not null) Console.WriteLine($"{child.Name,-12} {summary}");
+        }
+        await Postgres.DisposeAsync();
+        AppDomain.CurrentDomain.ProcessExit -= _onExit;
+        if (_keepLogs)
+        {
+            Console.Error.WriteLine($"silo logs kept in {_logDirectory}");
+            return;
+        }
+        try
+        {
+            Directory.Delete(_logDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+
+namespace BankGrains.Bench;
+
+/// <summary>
+/// uniform-rest: the uniform transfers of uniform-client, sent as HTTP requests (POST /transfers with
+/// an Idempotency-Key) to the Api running as a cluster client in its own process, on loopback.
+/// </summary>
+public static class RestScenario
+{
+    public static async Task<int> UniformRestAsync(Options options, CancellationToken ct)
+    {
+        var n = Math.Max(2, options.Accounts);
+        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct);
+        using var http = await cluster.StartApiAsync(options.Concurrency, ct);
+
+        Console.WriteLine($"opening and funding {n} USD accounts …");
+        var accounts = await TransferScenarios.OpenAccountsAsync(cluster.Grains, n, ct);
+
+        Console.WriteLine("baseline: the same transfers as a PostgreSQL function, same server and concurrency …");
+        await using var baseline = await StoredProcedureBaseline.CreateAsync(cluster, n, TransferScenarios.Funding, options.Concurrency, ct);
+        var baselineResult = await TransferScenarios.MeasureAsync(options, n, new CpuMeter(), ct,
+            (from, to) => baseline.TransferAsync(from, to, TransferScenarios.Amount.Amount), hot: false);
+
+        Console.WriteLine("REST: POST /transfers to the Api process …");
+        var cpu = new CpuMeter();
+        using var self = Process.GetCurrentProcess();
+        cpu.Track("bench", self);
+        foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
+        if (cluster.Api is { } api) cpu.Track("api", api.Process);
+        Task Transfer(int from, int to) => PostTransferAsync(http, accounts[from], accounts[to]);
+        var result = await TransferScenarios.MeasureAsync(options, n, cpu, ct, Transfer, hot: false);
+        var usage = cpu.Stop();
+        var atSeventy = await TransferScenarios.AtSeventyPercentAsync(result, options, n, Transfer, hot: false, ct);
+        cluster.WarnAboutExitedSilos();
+
+        await TransferScenarios.CheckAsync(cluster, accounts, ct);
+        Report.Print("uniform-rest", options, result, [("all silos", result.CallsPerSecond)], usage, baselineResult, atSeventy);
+        if (result.Errors > 0) cluster.KeepLogs();
+        return result.Calls > 0 ? 0 : 1;
+    }
+
+    private static async Task PostTransferAsync(HttpClient http, Guid from, Guid to)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/transfers")
+        {
+            Content = new StringContent(
+                $$$"""{"fromAccountId":"{{{from}}}","toAccountId":"{{{to}}}","amount":{"amount":"1.00","currency":"USD"}}""",
+                Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString("N"));
+        using var response = await http.SendAsync(request).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"POST /transfers answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync().ConfigureAwait(false)}");
+    }
+}

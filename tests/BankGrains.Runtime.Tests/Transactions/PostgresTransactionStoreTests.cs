@@ -1,0 +1,193 @@
+using BankGrains.Runtime.Membership;
+using BankGrains.Runtime.Persistence;
+using BankGrains.Runtime.Storage;
+using BankGrains.Runtime.Tests.Persistence;
+using BankGrains.Runtime.Transactions;
+using Npgsql;
+using Xunit;
+
+namespace BankGrains.Runtime.Tests.Transactions;
+
+public sealed class PostgresTransactionStoreTests(PostgresDatabaseFixture database)
+    : TransactionStoreConformanceTests, IClassFixture<PostgresDatabaseFixture>
+{
+    private readonly List<NpgsqlDataSource> _dataSources = [];
+    private NpgsqlDataSource _dataSource = null!;
+
+    protected override Task<(object Store, IGrainStorage Grains)> CreateAsync(string serviceId)
+    {
+        _dataSource = NewDataSource();
+        return Task.FromResult<(object, IGrainStorage)>((new PostgresTransactionStore(_dataSource, serviceId), new PostgresGrainStorage(_dataSource, serviceId)));
+    }
+
+    protected override async Task CleanupAsync()
+    {
+        foreach (var dataSource in _dataSources) await dataSource.DisposeAsync();
+    }
+
+    private NpgsqlDataSource NewDataSource()
+    {
+        var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        _dataSources.Add(dataSource);
+        return dataSource;
+    }
+
+    protected override Task TamperAsync(string account, long sequence, decimal? amount = null, string? hash = null) =>
+        BypassingTriggersAsync(
+            "UPDATE journal_entries SET amount = coalesce(@amount, amount), hash = coalesce(@hash, hash) " +
+            "WHERE service_id = @service AND account_id = @account AND sequence = @sequence",
+            cmd =>
+            {
+                cmd.Parameters.Add(new NpgsqlParameter<decimal?>("amount", NpgsqlTypes.NpgsqlDbType.Numeric) { TypedValue = amount });
+                cmd.Parameters.Add(new NpgsqlParameter<string?>("hash", NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = hash });
+                cmd.Parameters.AddWithValue("account", account);
+                cmd.Parameters.AddWithValue("sequence", sequence);
+            });
+
+    protected override Task DeleteEntryAsync(string account, long sequence) =>
+        BypassingTriggersAsync("DELETE FROM journal_entries WHERE service_id = @service AND account_id = @account AND sequence = @sequence",
+            cmd =>
+            {
+                cmd.Parameters.AddWithValue("account", account);
+                cmd.Parameters.AddWithValue("sequence", sequence);
+            });
+
+    protected override async Task<int> CountOutboxAsync(Guid transactionId)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT COUNT(*)::int FROM outbox WHERE service_id = @service AND tx_id = @tx");
+        cmd.Parameters.AddWithValue("service", ServiceId);
+        cmd.Parameters.AddWithValue("tx", transactionId);
+        return (int)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    // Replica mode skips ordinary triggers, for this session only (the tests connect as superuser).
+    private async Task BypassingTriggersAsync(string sql, Action<NpgsqlCommand> parameters)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var tx = await connection.BeginTransactionAsync();
+        await using (var replica = new NpgsqlCommand("SET LOCAL session_replication_role = replica", connection, tx))
+            await replica.ExecuteNonQueryAsync();
+        await using (var cmd = new NpgsqlCommand(sql, connection, tx))
+        {
+            cmd.Parameters.AddWithValue("service", ServiceId);
+            parameters(cmd);
+            Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
+        }
+        await tx.CommitAsync();
+    }
+
+    [Fact]
+    public async Task The_journal_refuses_updates_deletes_and_truncation()
+    {
+        await CommitTransfersAsync(("A", "B", 1m, "EUR"));
+        foreach (var sql in new[]
+                 {
+                     "UPDATE journal_entries SET amount = 0 WHERE service_id = @service",
+                     "DELETE FROM journal_entries WHERE service_id = @service",
+                     "TRUNCATE journal_entries",
+                 })
+        {
+            await using var cmd = _dataSource.CreateCommand(sql);
+            cmd.Parameters.AddWithValue("service", ServiceId);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => cmd.ExecuteNonQueryAsync());
+            Assert.Contains("immutable", error.MessageText);
+        }
+        var verification = await Ledger.VerifyAsync();
+        Assert.True(verification.Ok);
+        Assert.Equal(2, verification.EntriesChecked);
+    }
+
+    [Fact]
+    public async Task A_write_by_a_writer_dead_in_the_membership_table_is_a_version_conflict_and_changes_nothing()
+    {
+        var membership = new PostgresMembershipTable(_dataSource, ServiceId);
+        await membership.InitializeAsync(CancellationToken.None);
+        var writer = new SiloAddress("127.0.0.1", 30001, 7);
+        var stranger = new SiloAddress("127.0.0.1", 30002, 7); // no row at all
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await membership.InsertRowAsync(new MembershipEntry(writer, "w", "h", SiloStatus.Active, now, now), 0));
+        var grain = NewGrain();
+
+        await CommitOneAsync(Request(Guid.NewGuid(), [Write(grain, 0, 1, writer)]));
+        Assert.Equal(writer.ToString(), await WriterOfAsync(grain));
+        var unknown = await Transactions.CommitAsync([Request(Guid.NewGuid(), [Write(grain, 1, 2, stranger)])]);
+        Assert.Equal(CommitStatus.VersionConflict, unknown[0].Status);
+
+        var snapshot = await membership.ReadAllAsync();
+        Assert.True(await membership.UpdateRowAsync(snapshot.Find(writer)! with { Status = SiloStatus.Dead }, snapshot.Version));
+
+        var (update, insert) = (Guid.NewGuid(), Guid.NewGuid());
+        var results = await Transactions.CommitAsync(
+            [Request(update, [Write(grain, 1, 2, writer)]), Request(insert, [Write(NewGrain(), 0, 1, writer)])]);
+
+        Assert.All(results, r => Assert.Equal(CommitStatus.VersionConflict, r.Status));
+        Assert.Contains(writer.ToString(), results[0].Detail);
+        await AssertStateAsync(grain, 1, 1);
+        Assert.Null(await Transactions.ReadOutcomeAsync(update));
+        // Without a writer (a single silo) the same write goes through: the refusal was the fence's.
+        await CommitOneAsync(Request(Guid.NewGuid(), [Write(grain, 1, 3)]));
+        await AssertStateAsync(grain, 2, 3);
+    }
+
+    [Fact]
+    public async Task Two_stores_committing_conflicting_groups_at_once_let_exactly_one_win()
+    {
+        var first = new PostgresTransactionStore(NewDataSource(), ServiceId);
+        var second = new PostgresTransactionStore(NewDataSource(), ServiceId);
+        for (var round = 0; round < 20; round++)
+        {
+            var grain = NewGrain();
+            await CommitOneAsync(Request(Guid.NewGuid(), [Write(grain, 0, 0)]));
+            var (t1, t2) = (Guid.NewGuid(), Guid.NewGuid());
+            // Each group: an unrelated request that always commits, then the contested one.
+            var g1 = new[] { Request(Guid.NewGuid(), [Write(NewGrain(), 0, 1)]), Request(t1, [Write(grain, 1, 1)]) };
+            var g2 = new[] { Request(Guid.NewGuid(), [Write(NewGrain(), 0, 1)]), Request(t2, [Write(grain, 1, 2)]) };
+
+            var both = await Task.WhenAll(Task.Run(() => first.CommitAsync(g1)), Task.Run(() => second.CommitAsync(g2)));
+
+            Assert.All(both, results => Assert.Equal(CommitStatus.Committed, results[0].Status));
+            var contested = both.Select(results => results[1]).ToList();
+            var winner = Assert.Single(contested, r => r.Status == CommitStatus.Committed);
+            Assert.Single(contested, r => r.Status == CommitStatus.VersionConflict);
+            var loser = winner.TransactionId == t1 ? t2 : t1;
+            await AssertStateAsync(grain, 2, winner.TransactionId == t1 ? 1 : 2);
+            Assert.Equal(TransactionOutcome.Committed, await Transactions.ReadOutcomeAsync(winner.TransactionId));
+            Assert.Equal(TransactionOutcome.Aborted, await Transactions.ResolveAsync(loser));
+        }
+    }
+
+    [Fact]
+    public async Task Resolving_while_a_commit_of_the_same_id_is_in_flight_agrees_with_the_commit()
+    {
+        var grain = NewGrain();
+        var tx = Guid.NewGuid();
+        // Hold a lock on the state row so the commit waits after inserting its commit record.
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await CommitOneAsync(Request(Guid.NewGuid(), [Write(grain, 0, 0)]));
+        await using var blocker = await connection.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM grain_state WHERE service_id = @s AND grain_id = @g FOR UPDATE", connection, blocker))
+        {
+            lockRow.Parameters.AddWithValue("s", ServiceId);
+            lockRow.Parameters.AddWithValue("g", grain.ToString());
+            await lockRow.ExecuteNonQueryAsync();
+        }
+
+        var commit = Task.Run(() => Transactions.CommitAsync([Request(tx, [Write(grain, 1, 1)])]));
+        var resolve = Task.Run(() => Transactions.ResolveAsync(tx));
+        await blocker.CommitAsync();
+        var committed = (await commit)[0].Status;
+        var resolved = await resolve;
+
+        // Whichever got the commit record first decided; both agree on it.
+        Assert.Equal(committed == CommitStatus.Committed ? TransactionOutcome.Committed : TransactionOutcome.Aborted, resolved);
+        Assert.Equal(resolved, await Transactions.ReadOutcomeAsync(tx));
+    }
+
+    private async Task<string?> WriterOfAsync(GrainId grain)
+    {
+        await using var cmd = _dataSource.CreateCommand("SELECT writer FROM grain_state WHERE service_id = @s AND grain_id = @g");
+        cmd.Parameters.AddWithValue("s", ServiceId);
+        cmd.Parameters.AddWithValue("g", grain.ToString());
+        return (string?)await cmd.ExecuteScalarAsync();
+    }
+}
