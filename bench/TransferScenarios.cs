@@ -22,6 +22,7 @@ public static class TransferScenarios
     private static async Task<int> RunAsync(string scenario, bool hot, Options options, CancellationToken ct)
     {
         var n = Math.Max(2, options.Accounts);
+        await PrintFsyncRateAsync(ct);
         await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct);
         var grains = cluster.Grains;
 
@@ -50,6 +51,14 @@ public static class TransferScenarios
         Report.Print(scenario, options, result, [("all silos", result.CallsPerSecond)], usage, baselineResult, atSeventy);
         if (result.Errors > 0) cluster.KeepLogs();
         return result.Calls > 0 ? 0 : 1;
+    }
+
+    internal static async Task PrintFsyncRateAsync(CancellationToken ct)
+    {
+        var rate = await FsyncRate.MeasureAsync(ct);
+        Console.WriteLine(rate is { } r
+            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"FSYNC fdatasync_ops_per_s={r:0} (pg_test_fsync, one 8 kB write, in {Path.GetTempPath()})")
+            : "FSYNC unknown (pg_test_fsync not found)");
     }
 
     /// <summary>Closed loop over the accounts: uniform picks a random other account, hot sends everything to account 0.</summary>

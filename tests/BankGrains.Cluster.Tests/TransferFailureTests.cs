@@ -293,7 +293,7 @@ public sealed class TransferFailureTests(ITestOutputHelper output)
         decimal total = 0;
         foreach (var account in accounts)
         {
-            var balance = await ReadBalanceAsync(cluster.Api, account, ct);
+            var balance = await cluster.Api.BalanceAfterFailoverAsync(account, ct);
             total += balance;
             var journal = journals.GetValueOrDefault(account.ToString("D"));
             var line = $"{account}: balance {balance:0.00}, expected {expected[account]:0.00} " +
@@ -315,18 +315,4 @@ public sealed class TransferFailureTests(ITestOutputHelper output)
         return violations;
     }
 
-    private static async Task<decimal> ReadBalanceAsync(BankApi api, Guid account, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await api.BalanceAsync(account, ct);
-            }
-            catch (Exception e) when (attempt < 5 && e is InvalidOperationException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-            {
-                await Task.Delay(500, ct);
-            }
-        }
-    }
 }

@@ -61,7 +61,7 @@ public static class ClusterConfiguration
             if (string.IsNullOrWhiteSpace(postgres))
                 throw new InvalidOperationException("Cluster:Role=client needs ConnectionStrings:Postgres: the cluster's membership is read from there.");
             // One pooled data source; the client also applies the schema, so it may start before any silo.
-            services.AddSingleton(_ => NpgsqlDataSource.Create(postgres));
+            services.AddSingleton(_ => StorageConfiguration.CreateDataSource(postgres));
             return services.AddBankGrainsClient(grainAssemblies, PostgresMembership);
         }
         return services.AddBankGrainsSilo(silo =>
@@ -109,7 +109,7 @@ public static class ClusterConfiguration
     public static IMembershipTable PostgresMembership(IServiceProvider services)
     {
         var dataSource = services.GetService<NpgsqlDataSource>()
-            ?? NpgsqlDataSource.Create(services.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")
+            ?? StorageConfiguration.CreateDataSource(services.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")
                                        ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required for a cluster."));
         return new PostgresMembershipTable(dataSource, services.GetRequiredService<IOptions<ClusterOptions>>().Value.Id);
     }
@@ -117,7 +117,7 @@ public static class ClusterConfiguration
     // The client's registered data source (AddBankGrains adds one), else one for ConnectionStrings:Postgres.
     private static NpgsqlDataSource ClientDataSource(IServiceProvider services) =>
         services.GetService<NpgsqlDataSource>()
-        ?? NpgsqlDataSource.Create(services.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")
+        ?? StorageConfiguration.CreateDataSource(services.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")
                                    ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required for a cluster client's transactions."));
 
     private static void AddMembershipFollowing(IServiceCollection services, Func<IServiceProvider, IMembershipTable> membershipTable)

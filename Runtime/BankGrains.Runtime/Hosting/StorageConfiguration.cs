@@ -53,7 +53,7 @@ public static class StorageConfiguration
             sp => new PostgresGrainStorage(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp), WriterIdentity(sp)),
             sp => new PostgresReminderTable(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp)));
         UseTransactionStore(silo.Services, sp => new PostgresTransactionStore(sp.GetRequiredService<NpgsqlDataSource>(), ServiceId(sp)));
-        silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        silo.Services.AddSingleton(_ => CreateDataSource(connectionString));
         silo.Services.AddSingleton<IStorageInitializer>(sp => new Initializer(ct => SchemaMigrator.ApplyAsync(sp.GetRequiredService<NpgsqlDataSource>(), ct)));
         return silo;
     }
@@ -79,6 +79,22 @@ public static class StorageConfiguration
     private sealed class TransactionStoreHolder(object store)
     {
         public object Store { get; } = store;
+    }
+
+    /// <summary>
+    /// The runtime's data source. Its statements are few and fixed, so Npgsql prepares them once per
+    /// connection (automatic preparation) instead of PostgreSQL parsing and planning every one of them
+    /// again — unless the connection string sets its own Max Auto Prepare.
+    /// </summary>
+    public static NpgsqlDataSource CreateDataSource(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.MaxAutoPrepare = 64;
+            builder.AutoPrepareMinUsages = 2;
+        }
+        return NpgsqlDataSource.Create(builder.ConnectionString);
     }
 
     // A cluster silo fences its writes with its membership row; a single silo has no row to fence with.

@@ -55,6 +55,22 @@ public sealed class BankApi(HttpClient client)
         return decimal.Parse(balance.GetProperty("amount").GetString()!, NumberStyles.Number, CultureInfo.InvariantCulture);
     }
 
+    /// <summary>A read changes nothing, so it may be retried; a moment after a failover the first one can fail.</summary>
+    public async Task<decimal> BalanceAfterFailoverAsync(Guid account, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await BalanceAsync(account, ct);
+            }
+            catch (Exception e) when (attempt < 5 && e is InvalidOperationException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+            {
+                await Task.Delay(500, ct);
+            }
+        }
+    }
+
     /// <summary>One deposit under a fresh Idempotency-Key (deposits need one), classified; never throws except when <paramref name="ct"/> is cancelled.</summary>
     public Task<(DepositOutcome Outcome, string Detail)> DepositAsync(Guid account, decimal amount, CancellationToken ct) =>
         DepositAsync(account, amount, $"deposit-{Guid.NewGuid():N}", ct);

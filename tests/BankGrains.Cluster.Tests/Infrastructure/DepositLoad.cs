@@ -104,7 +104,7 @@ public sealed class DepositLedger
         var balances = new Dictionary<Guid, decimal>();
         foreach (var account in accounts)
         {
-            var balance = balances[account] = await ReadBalanceAsync(api, account, ct);
+            var balance = balances[account] = await api.BalanceAfterFailoverAsync(account, ct);
             var (acknowledged, acknowledgedCount, unknown, unknownCount, refusedCount) = For(account);
             var line = $"{account}: balance {balance:0.00}, acknowledged {acknowledged:0.00} ({acknowledgedCount}), unknown {unknown:0.00} ({unknownCount}), refused {refusedCount}";
             report.AppendLine(line);
@@ -172,22 +172,6 @@ public sealed class DepositLedger
         }
         return ($"{history.Count} audited account writes, {appliedTotal} deposits applied, each matched to the one request that made it; " +
                 $"{unknownApplied} of {unknownTotal} unknown outcomes turned out applied", violations);
-    }
-
-    /// <summary>A read changes nothing, so it may be retried; a moment after a failover the first one can fail.</summary>
-    private static async Task<decimal> ReadBalanceAsync(BankApi api, Guid account, CancellationToken ct)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await api.BalanceAsync(account, ct);
-            }
-            catch (Exception e) when (attempt < 5 && e is InvalidOperationException or HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-            {
-                await Task.Delay(500, ct);
-            }
-        }
     }
 
     private static string Classify(string detail) => detail.Length > 40 ? detail[..40] : detail;

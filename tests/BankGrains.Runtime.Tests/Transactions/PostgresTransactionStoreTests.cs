@@ -183,6 +183,103 @@ public sealed class PostgresTransactionStoreTests(PostgresDatabaseFixture databa
         Assert.Equal(resolved, await Transactions.ReadOutcomeAsync(tx));
     }
 
+    private PostgresTransactionStore Store => (PostgresTransactionStore)Transactions;
+
+    [Fact]
+    public async Task A_row_written_by_three_dependent_requests_of_one_group_commits_in_one_attempt()
+    {
+        var (grain, fresh) = (NewGrain(), NewGrain());
+        await CommitOneAsync(Request(Guid.NewGuid(), [Write(grain, 0, 0)]));
+        var (t1, t2, t3) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        var (attempts, commits) = (Store.AtOnceAttempts, Store.AtOnceCommits);
+
+        // v1 -> v2 -> v3 -> v4 on one row; another row inserted by the first request and updated by the second.
+        var results = await Transactions.CommitAsync(
+        [
+            Request(t1, [Write(grain, 1, 1), Write(fresh, 0, 10)], header: true, events: 1),
+            Request(t2, [Write(fresh, 1, 11), Write(grain, 2, 2)], events: 2),
+            Request(t3, [Write(grain, 3, 3)], header: true),
+        ]);
+
+        Assert.Equal([t1, t2, t3], results.Select(r => r.TransactionId));
+        Assert.All(results, r => Assert.Equal(CommitStatus.Committed, r.Status));
+        Assert.Equal((attempts + 1, commits + 1), (Store.AtOnceAttempts, Store.AtOnceCommits));
+        await AssertStateAsync(grain, 4, 3);
+        await AssertStateAsync(fresh, 2, 11);
+        foreach (var tx in new[] { t1, t2, t3 }) Assert.Equal(TransactionOutcome.Committed, await Transactions.ReadOutcomeAsync(tx));
+        Assert.Equal(2, await CountOutboxAsync(t2));
+    }
+
+    [Fact]
+    public async Task Two_requests_of_one_group_with_the_same_idempotency_key_fall_back_and_only_the_first_commits()
+    {
+        var key = "same-key-" + Guid.NewGuid();
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        var (a, b) = (NewGrain(), NewGrain());
+        var (attempts, commits) = (Store.AtOnceAttempts, Store.AtOnceCommits);
+
+        var results = await Transactions.CommitAsync(
+        [
+            Request(first, [Write(a, 0, 1)], header: true, key: Idem(key, "h", 201, "first")),
+            Request(second, [Write(b, 0, 2)], header: true, key: Idem(key, "h", 202, "second")),
+        ]);
+
+        // The optimistic attempt was made and rolled back (PostgreSQL refuses to upsert one key twice).
+        Assert.Equal((attempts + 1, commits), (Store.AtOnceAttempts, Store.AtOnceCommits));
+        Assert.Equal([CommitStatus.Committed, CommitStatus.IdempotencyKeyUsed], results.Select(r => r.Status));
+        await AssertStateAsync(a, 1, 1);
+        await AssertNoStateAsync(b);
+        Assert.Equal(TransactionOutcome.Committed, await Transactions.ReadOutcomeAsync(first));
+        Assert.Null(await Transactions.ReadOutcomeAsync(second));
+        Assert.Null(await Ledger.ReadTransactionAsync(second));
+        Assert.Equal(new IdempotencyClaim(IdempotencyClaimStatus.Completed, 201, "first"), await Keys.ClaimAsync(key, "h", Guid.NewGuid(), Future));
+    }
+
+    [Fact]
+    public async Task A_group_of_200_requests_commits_with_a_few_statements_for_the_whole_group()
+    {
+        var membership = new PostgresMembershipTable(_dataSource, ServiceId);
+        await membership.InitializeAsync(CancellationToken.None);
+        var writer = new SiloAddress("127.0.0.1", 30003, 1);
+        var now = DateTimeOffset.UtcNow;
+        Assert.True(await membership.InsertRowAsync(new MembershipEntry(writer, "w", "h", SiloStatus.Active, now, now), 0));
+        var hot = Enumerable.Range(0, 100).Select(_ => NewGrain()).ToList();
+        foreach (var grain in hot) await CommitOneAsync(Request(Guid.NewGuid(), [Write(grain, 0, 0)]));
+
+        // Each request inserts a new row and updates a hot row that the request 100 places earlier updated
+        // too (two layers); its transfer chains on the entries of earlier requests of the same group.
+        var journal = new JournalBuilder();
+        var group = new List<CommitRequest>();
+        var fresh = new List<GrainId>();
+        for (var i = 0; i < 200; i++)
+        {
+            var tx = Guid.NewGuid();
+            var entries = journal.Transfer(tx, $"acc-{i % 7}", $"acc-{(i + 1) % 7}", i + 1);
+            journal.Accept(entries);
+            fresh.Add(NewGrain());
+            group.Add(Request(tx, [Write(fresh[i], 0, i, writer), Write(hot[i % 100], 1 + i / 100, i, writer)], entries,
+                header: true, events: 1, key: i % 10 == 0 ? Idem($"k-{tx}", "h") : null));
+        }
+        var (attempts, commits, statements) = (Store.AtOnceAttempts, Store.AtOnceCommits, Store.AtOnceStatements);
+
+        var results = await Transactions.CommitAsync(group);
+
+        Assert.Equal(group.Select(r => r.TransactionId), results.Select(r => r.TransactionId));
+        Assert.All(results, r => Assert.Equal(CommitStatus.Committed, r.Status));
+        Assert.Equal((attempts + 1, commits + 1), (Store.AtOnceAttempts, Store.AtOnceCommits));
+        // Timeout, fence, commit records, 3 state statements (2 layers), keys, entries, headers, events.
+        Assert.InRange(Store.AtOnceStatements - statements, 1, 10);
+        for (var i = 0; i < 200; i++) await AssertStateAsync(fresh[i], 1, i);
+        for (var i = 0; i < 100; i++) await AssertStateAsync(hot[i], 3, 100 + i);
+        Assert.Equal(writer.ToString(), await WriterOfAsync(hot[0]));
+        var verification = await Ledger.VerifyAsync();
+        Assert.True(verification.Ok);
+        Assert.Equal(400, verification.EntriesChecked);
+        Assert.Equal(group[199].Records.Entries, (await Ledger.ReadTransactionAsync(group[199].TransactionId))!.Entries
+            .OrderBy(e => e.AccountId == group[199].Records.Entries[0].AccountId ? 0 : 1));
+        Assert.Equal(1, await CountOutboxAsync(group[123].TransactionId));
+    }
+
     private async Task<string?> WriterOfAsync(GrainId grain)
     {
         await using var cmd = _dataSource.CreateCommand("SELECT writer FROM grain_state WHERE service_id = @s AND grain_id = @g");

@@ -18,11 +18,9 @@ internal sealed class CommitQueue
 {
     private static readonly TimeSpan DecisionsKept = TimeSpan.FromMinutes(2);
 
-    /// <summary>Database commits running at once: while one waits for its flush, the next group is written.</summary>
-    private const int MaxGroupsInFlight = 4;
-
     private readonly ITransactionStore _store;
     private readonly int _maxBatch;
+    private readonly int _maxInFlight;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<Pending> _incoming = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -32,10 +30,11 @@ internal sealed class CommitQueue
     private readonly SemaphoreSlim _wake = new(0);
     private int _wakePending;
 
-    public CommitQueue(ITransactionStore store, int maxBatch, TimeProvider time, ILogger logger)
+    public CommitQueue(ITransactionStore store, int maxBatch, int maxInFlight, TimeProvider time, ILogger logger)
     {
         _store = store;
         _maxBatch = Math.Max(1, maxBatch);
+        _maxInFlight = Math.Max(1, maxInFlight);
         _time = time;
         _logger = logger;
         _writer = new Lazy<Task>(() => Task.Run(WriteLoopAsync));
@@ -79,7 +78,7 @@ internal sealed class CommitQueue
                 // Groups in flight at once hold no transaction that depends on another in flight (TakeReady
                 // only takes those whose dependencies are decided or in the same group), so their order
                 // does not matter and they cannot write the same state.
-                while (inFlight.Count < MaxGroupsInFlight)
+                while (inFlight.Count < _maxInFlight)
                 {
                     var group = TakeReady(waiting);
                     if (group.Count == 0) break;
@@ -155,10 +154,11 @@ internal sealed class CommitQueue
     private async Task CommitGroupAsync(List<Pending> group)
     {
         IReadOnlyList<CommitResult> results;
-        TransactionMetrics.CommitGroup(group.Count);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             results = await _store.CommitAsync(group.Select(p => p.Request).ToList()).ConfigureAwait(false);
+            TransactionMetrics.CommitGroup(group.Count, group.Sum(p => started - p.Enqueued), System.Diagnostics.Stopwatch.GetTimestamp() - started);
         }
         catch (Exception error)
         {
@@ -180,6 +180,7 @@ internal sealed class CommitQueue
     {
         public CommitRequest Request { get; } = request;
         public Guid Run { get; } = run;
+        public long Enqueued { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
         public IReadOnlyCollection<Guid> DependsOn { get; } = dependsOn;
         public DateTimeOffset Deadline { get; } = deadline;
         public TaskCompletionSource<QueuedCommitOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -37,7 +37,7 @@ public sealed class TransactionAgent
         _time = time;
         _logger = logger;
         _services = services;
-        _queue = new CommitQueue(store, _options.MaxCommitBatch, time, logger);
+        _queue = new CommitQueue(store, _options.MaxCommitBatch, _options.MaxCommitsInFlight, time, logger);
     }
 
     /// <summary>This coordinator's name: the silo's address in a cluster, else a name unique to this process.</summary>
@@ -53,6 +53,7 @@ public sealed class TransactionAgent
         {
             var tx = new TransactionInfo(id, attempt, priority, _time.GetUtcNow() + _options.Timeout, Coordinator);
             T result;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 result = await RunBodyAsync(tx, body).ConfigureAwait(false);
@@ -69,7 +70,7 @@ public sealed class TransactionAgent
                 TransactionMetrics.Aborted((error as TransactionAbortedException)?.Reason);
                 throw;
             }
-            await CommitAsync(tx).ConfigureAwait(false);
+            await CommitAsync(tx, System.Diagnostics.Stopwatch.GetTimestamp() - started).ConfigureAwait(false);
             return result;
         }
     }
@@ -87,11 +88,13 @@ public sealed class TransactionAgent
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Random.Shared.Next(0, 1 + Math.Min(200, 1 << Math.Min(attempt, 8))));
 
-    private async Task CommitAsync(TransactionInfo tx)
+    private async Task CommitAsync(TransactionInfo tx, long bodyTicks)
     {
         var participants = tx.Participants;
         var records = tx.Records;
+        var phase = System.Diagnostics.Stopwatch.GetTimestamp();
         var votes = await Task.WhenAll(participants.Select(p => PrepareAsync(p, tx))).ConfigureAwait(false);
+        var prepareTicks = System.Diagnostics.Stopwatch.GetTimestamp() - phase;
 
         if (votes.FirstOrDefault(v => !v.Prepared) is { } refusal)
             await AbortAsync(tx, participants, refusal.Refusal ?? TransactionAbortReason.ParticipantLost, refusal.Detail ?? "a participant refused", reload: false).ConfigureAwait(false);
@@ -109,6 +112,7 @@ public sealed class TransactionAgent
         var dependsOn = votes.Where(v => v.DependsOn is not null).Select(v => v.DependsOn!.Value).Distinct().ToList();
 
         QueuedCommitOutcome outcome;
+        phase = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             outcome = await _queue.CommitAsync(new CommitRequest(tx.Id, writes, records), tx.Run, dependsOn, tx.Deadline).ConfigureAwait(false);
@@ -120,8 +124,11 @@ public sealed class TransactionAgent
 
         if (outcome.Result is { Status: CommitStatus.Committed })
         {
-            TransactionMetrics.Committed();
+            var commitTicks = System.Diagnostics.Stopwatch.GetTimestamp() - phase;
+            phase = System.Diagnostics.Stopwatch.GetTimestamp();
             await DecideAllAsync(tx, participants, committed: true, reload: false).ConfigureAwait(false);
+            TransactionMetrics.Committed();
+            TransactionMetrics.Phases(bodyTicks, prepareTicks, commitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - phase);
             return;
         }
         if (outcome.Result is { Status: CommitStatus.AlreadyDecided } && await IsCommittedAsync(tx.Id).ConfigureAwait(false))

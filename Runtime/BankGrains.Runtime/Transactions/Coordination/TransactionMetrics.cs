@@ -16,6 +16,9 @@ public static class TransactionMetrics
     private static long _lockConflictRetries;
     private static long _commitGroups;
     private static long _groupedTransactions;
+    private static long _queuedTicks;
+    private static long _storeTicks;
+    private static readonly long[] PhaseTicks = new long[4];
     private static readonly long[] AbortsByReason = new long[Enum.GetValues<TransactionAbortReason>().Length];
 
     static TransactionMetrics()
@@ -34,27 +37,45 @@ public static class TransactionMetrics
         if (reason is { } r) Interlocked.Increment(ref AbortsByReason[(int)r]);
     }
 
+    /// <summary>Time a committed transaction spent in each phase, to see where latency goes.</summary>
+    internal static void Phases(long body, long prepare, long commit, long decide)
+    {
+        Interlocked.Add(ref PhaseTicks[0], body);
+        Interlocked.Add(ref PhaseTicks[1], prepare);
+        Interlocked.Add(ref PhaseTicks[2], commit);
+        Interlocked.Add(ref PhaseTicks[3], decide);
+    }
+
     internal static void LockConflictRetry() => Interlocked.Increment(ref _lockConflictRetries);
 
-    internal static void CommitGroup(int size)
+    internal static void CommitGroup(int size, long queuedTicks, long storeTicks)
     {
         Interlocked.Increment(ref _commitGroups);
         Interlocked.Add(ref _groupedTransactions, size);
+        Interlocked.Add(ref _queuedTicks, queuedTicks);
+        Interlocked.Add(ref _storeTicks, storeTicks);
     }
 
     public static TransactionMetricsSnapshot Snapshot() => new(
         Volatile.Read(ref _committed), Volatile.Read(ref _aborted), Volatile.Read(ref _lockConflictRetries),
         Volatile.Read(ref _commitGroups), Volatile.Read(ref _groupedTransactions),
-        Enum.GetValues<TransactionAbortReason>().ToDictionary(r => r, r => Volatile.Read(ref AbortsByReason[(int)r])));
+        Enum.GetValues<TransactionAbortReason>().ToDictionary(r => r, r => Volatile.Read(ref AbortsByReason[(int)r])),
+        PhaseTicks.Append(Volatile.Read(ref _queuedTicks)).Append(Volatile.Read(ref _storeTicks))
+            .Select(t => TimeSpan.FromTicks((long)(t * (TimeSpan.TicksPerSecond / (double)System.Diagnostics.Stopwatch.Frequency)))).ToArray());
 }
 
 public sealed record TransactionMetricsSnapshot(
     long Committed, long Aborted, long LockConflictRetries, long CommitGroups, long GroupedTransactions,
-    IReadOnlyDictionary<TransactionAbortReason, long> AbortsByReason)
+    IReadOnlyDictionary<TransactionAbortReason, long> AbortsByReason,
+    IReadOnlyList<TimeSpan> PhaseTotals)
 {
     public double AverageGroupSize => CommitGroups == 0 ? 0 : (double)GroupedTransactions / CommitGroups;
 
     public override string ToString() =>
         $"committed {Committed}, aborted {Aborted} ({string.Join(", ", AbortsByReason.Where(a => a.Value > 0).Select(a => $"{a.Key} {a.Value}"))}), " +
-        $"lock-conflict retries {LockConflictRetries}, {CommitGroups} commit groups of {AverageGroupSize:0.0} on average";
+        $"lock-conflict retries {LockConflictRetries}, {CommitGroups} commit groups of {AverageGroupSize:0.0} on average; " +
+        $"mean ms per committed transaction: body {Mean(0)}, prepare {Mean(1)}, commit {Mean(2)}, decide {Mean(3)}; " +
+        $"in the commit queue {Mean(4)} before its group started, {(CommitGroups == 0 ? 0 : PhaseTotals[5].TotalMilliseconds / CommitGroups):0.00} ms per database commit";
+
+    private string Mean(int phase) => Committed == 0 ? "-" : (PhaseTotals[phase].TotalMilliseconds / Committed).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
 }

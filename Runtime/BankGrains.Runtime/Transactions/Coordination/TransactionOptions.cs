@@ -13,4 +13,7 @@ public sealed class TransactionOptions
 
     /// <summary>The most transactions one database commit carries (group commit).</summary>
     public int MaxCommitBatch { get; set; } = 256;
+
+    /// <summary>Database commits a coordinator runs at once: while one waits for its flush, the next group is written.</summary>
+    public int MaxCommitsInFlight { get; set; } = 2;
 }
