@@ -23,6 +23,7 @@ public sealed class BenchCluster : IAsyncDisposable
     private readonly EventHandler _onExit;
     private IHost? _client;
     private bool _keepLogs;
+    private int _topStatements;
 
     private BenchCluster(PostgresServer postgres, string connectionString)
     {
@@ -43,13 +44,17 @@ public sealed class BenchCluster : IAsyncDisposable
     public IServiceProvider Client => _client!.Services;
     public IGrainFactory Grains => Client.GetRequiredService<IGrainFactory>();
 
-    public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct)
+    /// <param name="topStatements">When above 0, PostgreSQL tracks its statements (pg_stat_statements) and
+    /// the most expensive ones are printed at the end: where the database's time went.</param>
+    public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct, int topStatements = 0)
     {
         Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on) …");
-        var postgres = await PostgresServer.StartAsync(ct);
-        var cluster = new BenchCluster(postgres, await postgres.CreateDatabaseAsync("bank", ct));
+        var postgres = await PostgresServer.StartAsync(ct,
+            topStatements > 0 ? ["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"] : null);
+        var cluster = new BenchCluster(postgres, await postgres.CreateDatabaseAsync("bank", ct)) { _topStatements = topStatements };
         try
         {
+            if (topStatements > 0) await cluster.ExecuteAsync("CREATE EXTENSION pg_stat_statements", ct);
             await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), ct);
             return cluster;
         }
@@ -177,6 +182,7 @@ public sealed class BenchCluster : IAsyncDisposable
             var summary = child.Tail(5).Split('\n').LastOrDefault(l => l.StartsWith("transactions:", StringComparison.Ordinal));
             if (summary is not null) Console.WriteLine($"{child.Name,-12} {summary}");
         }
+        if (_topStatements > 0) await PrintTopStatementsAsync();
         await Postgres.DisposeAsync();
         AppDomain.CurrentDomain.ProcessExit -= _onExit;
         if (_keepLogs)
@@ -190,6 +196,40 @@ public sealed class BenchCluster : IAsyncDisposable
         }
         catch (IOException)
         {
+        }
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>PostgreSQL's most expensive statements over the whole run (baseline and grains alike).</summary>
+    private async Task PrintTopStatementsAsync()
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(ConnectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand(
+                "SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) FROM pg_stat_statements " +
+                "ORDER BY total_exec_time DESC LIMIT @top", connection);
+            command.Parameters.AddWithValue("top", _topStatements);
+            await using var reader = await command.ExecuteReaderAsync();
+            Console.WriteLine("postgres     statements by total execution time (whole run; pg_stat_statements):");
+            while (await reader.ReadAsync())
+            {
+                var (calls, totalMs, rows) = (reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2));
+                Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"  {totalMs,10:0} ms {calls,9} calls {totalMs / Math.Max(1, calls),8:0.000} ms/call {rows,9} rows  {reader.GetString(3)}"));
+            }
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"warning: pg_stat_statements: {e.Message}");
         }
     }
 }

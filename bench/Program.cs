@@ -75,6 +75,7 @@ static void PrintUsage(TextWriter to)
     to.WriteLine("  --grains N        ping: distinct grain ids called round-robin (default 1024)");
     to.WriteLine("  --silos N         silo processes (ping-remote: 2, transfers: 1)");
     to.WriteLine("  --accounts N      transfers: accounts (default 1000)");
+    to.WriteLine("  --pg-statements N print PostgreSQL's N most expensive statements at the end (default 0: off)");
     to.WriteLine();
     to.WriteLine("Each run prints a MACHINE line first and ends with");
     to.WriteLine("RESULT scenario=<name> tps=<n> p50_ms=<n> p99_ms=<n> baseline_tps=<n> ratio=<n>");
@@ -82,7 +83,7 @@ static void PrintUsage(TextWriter to)
 
 namespace BankGrains.Bench
 {
-    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000)
+    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000, int PgStatements = 0)
     {
         public static Options Parse(string[] args, Options defaults)
         {
@@ -101,6 +102,7 @@ namespace BankGrains.Bench
                     "--grains" when value >= 1 => o with { Grains = value },
                     "--silos" when value >= 1 => o with { Silos = value },
                     "--accounts" when value >= 2 => o with { Accounts = value },
+                    "--pg-statements" => o with { PgStatements = value },
                     _ => throw new FormatException($"Unknown option or bad value: {name} {value}."),
                 };
             }

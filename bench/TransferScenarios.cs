@@ -23,7 +23,7 @@ public static class TransferScenarios
     {
         var n = Math.Max(2, options.Accounts);
         await PrintFsyncRateAsync(ct);
-        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct);
+        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements);
         var grains = cluster.Grains;
 
         Console.WriteLine($"opening and funding {n} USD accounts …");

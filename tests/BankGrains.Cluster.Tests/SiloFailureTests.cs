@@ -204,7 +204,8 @@ public sealed class SiloFailureTests(ITestOutputHelper output)
     {
         var (report, violations, balances) = await ledger.CheckBalancesAsync(cluster.Api, accounts, ct);
         cluster.Log($"balances {when}:\n{report.TrimEnd()}");
-        var (applied, misapplied) = ledger.CheckAppliedDeposits(accounts, await cluster.Database.AuditedAccountBalancesAsync(ct), balances);
+        var (applied, misapplied) = ledger.CheckAppliedDeposits(accounts, await cluster.Database.AuditedAccountBalancesAsync(ct), balances,
+            await cluster.Database.JournalAmountsAsync(ct));
         cluster.Log($"write audit {when}: {applied}");
         var all = violations.Concat(misapplied).ToList();
         Assert.True(all.Count == 0, $"The bank's invariants are broken {when}:\n{string.Join('\n', all.Take(50))}");

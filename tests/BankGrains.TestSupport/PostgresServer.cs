@@ -53,7 +53,8 @@ public sealed class PostgresServer : IAsyncDisposable
     public static Task<PostgresServer> SharedAsync() => Shared.Value;
 
     /// <summary>Starts a private server; the caller disposes it.</summary>
-    public static async Task<PostgresServer> StartAsync(CancellationToken ct = default)
+    /// <param name="settings">Extra server settings ("name=value"), e.g. to load an extension.</param>
+    public static async Task<PostgresServer> StartAsync(CancellationToken ct = default, IReadOnlyList<string>? settings = null)
     {
         var binDirectory = FindBinDirectory();
         // initdb and postgres refuse to run as root; as root we hand the folder to the postgres user.
@@ -64,7 +65,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(binDirectory, runAsPostgresUser, CreateRootDirectory(baseDirectory));
         try
         {
-            await server.InitAndStartAsync(ct).ConfigureAwait(false);
+            await server.InitAndStartAsync(settings ?? [], ct).ConfigureAwait(false);
             return server;
         }
         catch
@@ -144,7 +145,7 @@ public sealed class PostgresServer : IAsyncDisposable
         return server;
     }
 
-    private async Task InitAndStartAsync(CancellationToken ct)
+    private async Task InitAndStartAsync(IReadOnlyList<string> settings, CancellationToken ct)
     {
         // Lets a later run find and stop this server if this process dies without stopping it.
         await File.WriteAllTextAsync(Path.Combine(RootDirectory, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
@@ -158,7 +159,8 @@ public sealed class PostgresServer : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             Port = FreePort.Next();
-            var options = $"-p {Port} -k {RootDirectory} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200";
+            var options = $"-p {Port} -k {RootDirectory} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200" +
+                string.Concat(settings.Select(setting => $" -c {setting}"));
             var result = await RunAsync(Tool("pg_ctl"), ["-D", DataDirectory, "-w", "-t", "60", "-l", LogFile, "-o", options, "start"], ct, asPostgres: true).ConfigureAwait(false);
             if (result.ExitCode == 0) break;
 

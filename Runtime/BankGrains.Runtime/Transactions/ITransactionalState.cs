@@ -27,3 +27,13 @@ public sealed class TransactionalStateAttribute(string stateName, string? storag
     /// <summary>The grain storage the committed state is read from; the default store when null.</summary>
     public string? StorageName { get; } = storageName;
 }
+
+/// <summary>
+/// A transactional state that copies itself. Every transaction works on a private copy of the state;
+/// without this the copy is a JSON round trip. Implement it only when the copy shares nothing mutable
+/// with the original (value types, strings, immutable records — then MemberwiseClone is a full copy).
+/// </summary>
+public interface IDeepCopyable<out TState> where TState : class
+{
+    TState DeepCopy();
+}

@@ -12,8 +12,8 @@ public sealed record MembershipRow(string Address, int Port, int Generation, str
 /// <summary>A grain-state write seen by the audit trigger.</summary>
 public sealed record AuditedWrite(string GrainId, long Version, string? Writer, DateTimeOffset UpdatedAt, DateTimeOffset At);
 
-/// <summary>One audited write of an account's state: its version and the balance it stored.</summary>
-public sealed record AuditedBalance(Guid Account, long Version, decimal? Balance, string? Writer, DateTimeOffset At);
+/// <summary>One audited write of an account's state: its version, the balance and the end of the journal chain it stored.</summary>
+public sealed record AuditedBalance(Guid Account, long Version, decimal? Balance, long LedgerSequence, string? Writer, DateTimeOffset At);
 
 /// <summary>A movement in the ledger (ledger_transactions), its commit record and its journal entries (account id, signed amount).</summary>
 public sealed record LedgerMovement(Guid TxId, string Kind, string? Outcome, IReadOnlyList<(string Account, decimal Amount)> Entries);
@@ -127,15 +127,21 @@ public sealed class ClusterDatabase(string connectionString, string clusterId)
     public async Task<IReadOnlyList<AuditedBalance>> AuditedAccountBalancesAsync(CancellationToken ct)
     {
         var rows = await QueryAsync(
-            "SELECT grain_id, version, payload -> 'balance' ->> 'amount', writer, at " +
+            "SELECT grain_id, version, payload -> 'balance' ->> 'amount', coalesce((payload ->> 'ledgerSequence')::bigint, 0), writer, at " +
             "FROM test_write_audit WHERE grain_id LIKE 'account/%' ORDER BY grain_id, version, id",
-            r => (GrainId: r.GetString(0), Version: r.GetInt64(1), Balance: r.IsDBNull(2) ? null : r.GetString(2),
-                  Writer: r.IsDBNull(3) ? null : r.GetString(3), At: r.GetFieldValue<DateTimeOffset>(4)), ct);
+            r => (GrainId: r.GetString(0), Version: r.GetInt64(1), Balance: r.IsDBNull(2) ? null : r.GetString(2), Sequence: r.GetInt64(3),
+                  Writer: r.IsDBNull(4) ? null : r.GetString(4), At: r.GetFieldValue<DateTimeOffset>(5)), ct);
         return rows.Select(r => new AuditedBalance(
             Guid.Parse(r.GrainId[(r.GrainId.LastIndexOf('/') + 1)..]), r.Version,
             r.Balance is null ? null : decimal.Parse(r.Balance, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture),
-            r.Writer, r.At)).ToList();
+            r.Sequence, r.Writer, r.At)).ToList();
     }
+
+    /// <summary>The amount of every journal entry of this cluster, by account (Guid "D" string or "cash:USD") and sequence number.</summary>
+    public async Task<IReadOnlyDictionary<(string Account, long Sequence), decimal>> JournalAmountsAsync(CancellationToken ct) =>
+        (await QueryAsync("SELECT account_id, sequence, amount FROM journal_entries WHERE service_id = @cluster",
+            r => (Account: r.GetString(0), Sequence: r.GetInt64(1), Amount: r.GetDecimal(2)), ct))
+        .ToDictionary(e => (e.Account, e.Sequence), e => e.Amount);
 
     /// <summary>Every movement of the ledger of this cluster, with its outcome in tx_commits and its journal entries.</summary>
     public async Task<IReadOnlyList<LedgerMovement>> LedgerMovementsAsync(CancellationToken ct)

@@ -117,60 +117,73 @@ public sealed class DepositLedger
     }
 
     /// <summary>
-    /// Matches every change of balance in the write audit (one grain-state write per deposit) to the
-    /// deposit that made it — amounts are distinct, so each change names its deposit — and checks:
-    /// each applied change is a deposit that was sent to that account and not refused; none is applied
-    /// twice (a retried call that ran twice); every acknowledged deposit is applied; the versions run
-    /// without a gap; the last stored balance is the one GET reports. Should the account grain ever
-    /// batch several deposits into one write, a change would be a sum of deposits and this check
-    /// must learn to split it.
+    /// Matches every change of balance in the write audit to the deposits that made it, and checks:
+    /// each applied deposit was sent to that account and not refused; none is applied twice (a retried
+    /// call that ran twice); every acknowledged deposit is applied; the versions account for every
+    /// deposit; the last stored balance is the one GET reports. One write may carry several deposits
+    /// (a group commit writes a row once, at the version its last transaction made): its version then
+    /// moves on by one per deposit, and the journal entries between the previous write's ledger
+    /// sequence and its own name them — amounts are distinct, so each entry names its deposit — and
+    /// must add up to the change.
     /// </summary>
     public (string Report, IReadOnlyList<string> Violations) CheckAppliedDeposits(
-        IReadOnlyList<Guid> accounts, IReadOnlyList<AuditedBalance> history, IReadOnlyDictionary<Guid, decimal> balances)
+        IReadOnlyList<Guid> accounts, IReadOnlyList<AuditedBalance> history, IReadOnlyDictionary<Guid, decimal> balances,
+        IReadOnlyDictionary<(string Account, long Sequence), decimal> journal)
     {
         var violations = new List<string>();
-        int appliedTotal = 0, unknownTotal = 0, unknownApplied = 0;
+        int appliedTotal = 0, unknownTotal = 0, unknownApplied = 0, groupedWrites = 0;
         foreach (var account in accounts)
         {
             var sent = _records.Where(r => r.Account == account).ToDictionary(r => r.Amount);
             var writes = history.Where(h => h.Account == account).OrderBy(h => h.Version).ToList();
             var matched = new Dictionary<decimal, AuditedBalance>();
-            decimal previous = 0;
-            for (var i = 0; i < writes.Count; i++)
+            (decimal Balance, long Version, long Sequence) previous = (0, 0, 0);
+            foreach (var write in writes)
             {
-                var write = writes[i];
-                if (write.Version != i + 1)
-                    violations.Add($"{account}: audited versions are not 1..n: write #{i + 1} has version {write.Version} (writer {write.Writer})");
                 if (write.Balance is not { } stored)
                 {
                     violations.Add($"{account}: version {write.Version} (writer {write.Writer}) stored no balance");
                     continue;
                 }
-                var change = stored - previous;
-                previous = stored;
-                if (change == 0) continue;
-                if (!sent.TryGetValue(change, out var deposit))
-                    violations.Add($"{account}: version {write.Version} by {write.Writer} at {write.At:O} changed the balance by {change:0.00}, which no deposit sent to it explains");
-                else if (matched.TryGetValue(change, out var first))
-                    violations.Add($"{account}: deposit {change:0.00} ({deposit.Outcome} {deposit.Detail}) APPLIED TWICE: version {first.Version} by {first.Writer} at {first.At:O} " +
-                                   $"and version {write.Version} by {write.Writer} at {write.At:O}");
-                else
+                var amounts = new List<decimal>();
+                for (var sequence = previous.Sequence + 1; sequence <= write.LedgerSequence; sequence++)
                 {
-                    matched[change] = write;
-                    if (deposit.Outcome == DepositOutcome.Refused)
-                        violations.Add($"{account}: deposit {change:0.00} was refused ({deposit.Detail}) but applied at version {write.Version} by {write.Writer}");
+                    if (journal.TryGetValue((account.ToString("D"), sequence), out var amount)) amounts.Add(amount);
+                    else violations.Add($"{account}: version {write.Version} stored ledger sequence {write.LedgerSequence}, but journal entry {sequence} does not exist");
+                }
+                var steps = Math.Max(1, amounts.Count);
+                if (write.Version != previous.Version + steps)
+                    violations.Add($"{account}: version {write.Version} (writer {write.Writer}) follows version {previous.Version} with {amounts.Count} deposit(s): versions do not account for one write per deposit");
+                if (amounts.Count > 1) groupedWrites++;
+                var change = stored - previous.Balance;
+                if (change != amounts.Sum())
+                    violations.Add($"{account}: version {write.Version} by {write.Writer} at {write.At:O} changed the balance by {change:0.00}, but its journal entries add up to {amounts.Sum():0.00}");
+                previous = (stored, write.Version, write.LedgerSequence);
+                foreach (var amount in amounts)
+                {
+                    if (!sent.TryGetValue(amount, out var deposit))
+                        violations.Add($"{account}: version {write.Version} by {write.Writer} at {write.At:O} applied {amount:0.00}, which no deposit sent to it explains");
+                    else if (matched.TryGetValue(amount, out var first))
+                        violations.Add($"{account}: deposit {amount:0.00} ({deposit.Outcome} {deposit.Detail}) APPLIED TWICE: version {first.Version} by {first.Writer} at {first.At:O} " +
+                                       $"and version {write.Version} by {write.Writer} at {write.At:O}");
+                    else
+                    {
+                        matched[amount] = write;
+                        if (deposit.Outcome == DepositOutcome.Refused)
+                            violations.Add($"{account}: deposit {amount:0.00} was refused ({deposit.Detail}) but applied at version {write.Version} by {write.Writer}");
+                    }
                 }
             }
             foreach (var lost in sent.Values.Where(r => r.Outcome == DepositOutcome.Acknowledged && !matched.ContainsKey(r.Amount)))
                 violations.Add($"{account}: acknowledged deposit {lost.Amount:0.00} (sent {lost.Started:HH:mm:ss.fff}, answered {lost.Finished:HH:mm:ss.fff}) was never applied");
-            if (balances.TryGetValue(account, out var reported) && reported != previous)
-                violations.Add($"{account}: GET reports balance {reported:0.00} but the last stored state says {previous:0.00}");
+            if (balances.TryGetValue(account, out var reported) && reported != previous.Balance)
+                violations.Add($"{account}: GET reports balance {reported:0.00} but the last stored state says {previous.Balance:0.00}");
             appliedTotal += matched.Count;
             var unknown = sent.Values.Where(r => r.Outcome == DepositOutcome.Unknown).ToList();
             unknownTotal += unknown.Count;
             unknownApplied += unknown.Count(r => matched.ContainsKey(r.Amount));
         }
-        return ($"{history.Count} audited account writes, {appliedTotal} deposits applied, each matched to the one request that made it; " +
+        return ($"{history.Count} audited account writes ({groupedWrites} carrying several deposits), {appliedTotal} deposits applied, each matched to the one request that made it; " +
                 $"{unknownApplied} of {unknownTotal} unknown outcomes turned out applied", violations);
     }
 

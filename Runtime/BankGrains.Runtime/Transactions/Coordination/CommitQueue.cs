@@ -16,11 +16,10 @@ internal readonly record struct QueuedCommitOutcome(CommitResult? Result, Transa
 /// </summary>
 internal sealed class CommitQueue
 {
-    private static readonly TimeSpan DecisionsKept = TimeSpan.FromMinutes(2);
-
     private readonly ITransactionStore _store;
     private readonly int _maxBatch;
     private readonly int _maxInFlight;
+    private readonly TimeSpan _decisionsKept;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<Pending> _incoming = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
@@ -30,8 +29,12 @@ internal sealed class CommitQueue
     private readonly SemaphoreSlim _wake = new(0);
     private int _wakePending;
 
-    public CommitQueue(ITransactionStore store, int maxBatch, int maxInFlight, TimeProvider time, ILogger logger)
+    public CommitQueue(ITransactionStore store, int maxBatch, int maxInFlight, TimeSpan transactionTimeout, TimeProvider time, ILogger logger)
     {
+        // A dependent transaction lives at most one timeout, and its predecessor was decided after it
+        // began, so a decision is needed for one timeout; kept twice that (and at least 30 s) for margin.
+        // Longer only keeps hundreds of thousands of entries alive under load, for the GC to walk.
+        _decisionsKept = TimeSpan.FromTicks(Math.Max(2 * transactionTimeout.Ticks, TimeSpan.FromSeconds(30).Ticks));
         _store = store;
         _maxBatch = Math.Max(1, maxBatch);
         _maxInFlight = Math.Max(1, maxInFlight);
@@ -56,7 +59,7 @@ internal sealed class CommitQueue
     {
         if (_decided.TryAdd(run, committed)) _decidedOrder.Enqueue((run, _time.GetUtcNow()));
         Wake();
-        var horizon = _time.GetUtcNow() - DecisionsKept;
+        var horizon = _time.GetUtcNow() - _decisionsKept;
         while (_decidedOrder.TryPeek(out var oldest) && oldest.At < horizon && _decidedOrder.TryDequeue(out oldest))
             _decided.TryRemove(oldest.Id, out _);
     }

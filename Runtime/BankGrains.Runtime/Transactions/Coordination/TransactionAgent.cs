@@ -37,7 +37,7 @@ public sealed class TransactionAgent
         _time = time;
         _logger = logger;
         _services = services;
-        _queue = new CommitQueue(store, _options.MaxCommitBatch, _options.MaxCommitsInFlight, time, logger);
+        _queue = new CommitQueue(store, _options.MaxCommitBatch, _options.MaxCommitsInFlight, _options.Timeout, time, logger);
     }
 
     /// <summary>This coordinator's name: the silo's address in a cluster, else a name unique to this process.</summary>
@@ -225,6 +225,15 @@ public sealed class TransactionAgent
                 _logger.LogDebug(error, "Could not tell {Participant} the outcome of {TransactionId}", p, tx.Id);
             }
         }));
-        await Task.WhenAny(all, Task.Delay(DecisionTimeout, _time)).ConfigureAwait(false);
+        // WaitAsync drops its timer when the decisions arrive; a bare Task.Delay would stay armed for
+        // every transaction, thousands of live timers under load.
+        try
+        {
+            await all.WaitAsync(DecisionTimeout, _time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // A participant that was not told settles the outcome from storage itself.
+        }
     }
 }

@@ -59,7 +59,9 @@ internal sealed class TransactionalState<TState>(string name, GrainId grainId, I
     }
 
     public object Copy(object value, long version) =>
-        version == 0 ? new TState() : GrainJson.Deserialize<TState>(GrainJson.Serialize(value, typeof(TState)))!;
+        version == 0 ? new TState()
+        : value is IDeepCopyable<TState> copyable ? copyable.DeepCopy()
+        : GrainJson.Deserialize<TState>(GrainJson.Serialize(value, typeof(TState)))!;
 
     public string Serialize(object value) => GrainStateCodec.Serialize((TState)value);
 }

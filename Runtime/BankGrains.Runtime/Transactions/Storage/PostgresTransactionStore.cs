@@ -77,16 +77,16 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         "INSERT INTO tx_commits (service_id, tx_id, outcome, decided_at) " +
         "SELECT @service, u.tx_id, 'committed', now() FROM unnest(@txs) AS u(tx_id) ON CONFLICT DO NOTHING";
 
-    // One layer of compare-and-swaps: every row in it appears once (an UPDATE cannot change a row twice).
+    // Each row once (an UPDATE cannot change a row twice), at its final version and payload: see FinalStates.
     private const string UpdateStatesSql =
-        "UPDATE grain_state AS g SET version = g.version + 1, payload = u.payload, updated_at = now(), writer = u.writer " +
-        "FROM unnest(@grains, @states, @expected_versions, @payloads, @writers) AS u(grain_id, state_name, expected, payload, writer) " +
+        "UPDATE grain_state AS g SET version = u.expected + u.writes, payload = u.payload, updated_at = now(), writer = u.writer " +
+        "FROM unnest(@grains, @states, @expected_versions, @writes, @payloads, @writers) AS u(grain_id, state_name, expected, writes, payload, writer) " +
         "WHERE g.service_id = @service AND g.grain_id = u.grain_id AND g.state_name = u.state_name AND g.version = u.expected";
 
     private const string InsertStatesSql =
         "INSERT INTO grain_state (service_id, grain_id, state_name, version, payload, updated_at, writer) " +
-        "SELECT @service, u.grain_id, u.state_name, 1, u.payload, now(), u.writer " +
-        "FROM unnest(@grains, @states, @payloads, @writers) AS u(grain_id, state_name, payload, writer) " +
+        "SELECT @service, u.grain_id, u.state_name, u.writes, u.payload, now(), u.writer " +
+        "FROM unnest(@grains, @states, @writes, @payloads, @writers) AS u(grain_id, state_name, writes, payload, writer) " +
         "ON CONFLICT (service_id, grain_id, state_name) DO NOTHING";
 
     // Same condition as CompleteKeyOnCommitSql. A key twice in one statement is an error (a row cannot be
@@ -210,23 +210,25 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         commits.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", group.Select(r => r.TransactionId).ToArray()));
         expected.Add((commits, group.Count));
 
-        foreach (var layer in StateLayers(group))
+        if (FinalStates(group) is not { } finalStates)
         {
-            var updates = layer.Where(w => w.Write.ExpectedVersion != 0).ToList();
-            if (updates.Count > 0)
-            {
-                var cmd = Add(batch, UpdateStatesSql);
-                AddStateArrays(cmd, updates);
-                cmd.Parameters.Add(new NpgsqlParameter<long[]>("expected_versions", updates.Select(w => w.Write.ExpectedVersion).ToArray()));
-                expected.Add((cmd, updates.Count));
-            }
-            var inserts = layer.Where(w => w.Write.ExpectedVersion == 0).ToList();
-            if (inserts.Count > 0)
-            {
-                var cmd = Add(batch, InsertStatesSql);
-                AddStateArrays(cmd, inserts);
-                expected.Add((cmd, inserts.Count));
-            }
+            await tx.RollbackAsync(ct).ConfigureAwait(false);
+            return null;
+        }
+        var updates = finalStates.Where(r => r.ExpectedVersion != 0).ToList();
+        if (updates.Count > 0)
+        {
+            var cmd = Add(batch, UpdateStatesSql);
+            AddStateArrays(cmd, updates);
+            cmd.Parameters.Add(new NpgsqlParameter<long[]>("expected_versions", updates.Select(r => r.ExpectedVersion).ToArray()));
+            expected.Add((cmd, updates.Count));
+        }
+        var inserts = finalStates.Where(r => r.ExpectedVersion == 0).ToList();
+        if (inserts.Count > 0)
+        {
+            var cmd = Add(batch, InsertStatesSql);
+            AddStateArrays(cmd, inserts);
+            expected.Add((cmd, inserts.Count));
         }
 
         var keyed = group.Where(r => r.Records.Idempotency is not null).ToList();
@@ -315,46 +317,45 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         return group.Select(r => new CommitResult(r.TransactionId, CommitStatus.Committed)).ToList();
     }
 
+    /// <summary>A row as the whole group leaves it: from the first writer's expected version, <see cref="Writes"/> versions on, with the last write's payload.</summary>
+    private sealed record RowWrite(string Grain, string State, long ExpectedVersion, int Writes, StateWrite Last);
+
     /// <summary>
-    /// The group's state writes by layer: layer k holds the k-th write of each row, in group order, so
-    /// a request building on an earlier one's version (v → v+1 → v+2) lands in a later layer, and no
-    /// layer touches a row twice. Each layer is sorted by row so that concurrent groups tend to lock
-    /// shared rows in the same order (fewer deadlocks).
+    /// Each row the group writes, once, with its final state. A row several requests write (a hot
+    /// account) goes from the first one's expected version straight to the version and payload the
+    /// requests leave it with one after the other: one row change instead of one per request. Null
+    /// when a row's writes do not follow one another (v, v+1, v+2 …): some request would be refused,
+    /// and only the careful path can tell which. Sorted by row, so that concurrent groups lock shared
+    /// rows in the same order (fewer deadlocks).
     /// </summary>
-    private static List<List<(string Grain, StateWrite Write)>> StateLayers(IReadOnlyList<CommitRequest> group)
+    private static List<RowWrite>? FinalStates(IReadOnlyList<CommitRequest> group)
     {
-        var layers = new List<List<(string Grain, StateWrite Write)>>();
-        var depth = new Dictionary<(string Grain, string State), int>();
-        foreach (var request in group)
+        var rows = new Dictionary<(string Grain, string State), RowWrite>();
+        foreach (var write in group.SelectMany(r => r.Writes))
         {
-            foreach (var write in request.Writes)
-            {
-                var grain = write.GrainId.ToString();
-                var k = depth.GetValueOrDefault((grain, write.StateName));
-                depth[(grain, write.StateName)] = k + 1;
-                if (k == layers.Count) layers.Add([]);
-                layers[k].Add((grain, write));
-            }
+            var key = (Grain: write.GrainId.ToString(), State: write.StateName);
+            if (!rows.TryGetValue(key, out var row))
+                rows[key] = new RowWrite(key.Grain, key.State, write.ExpectedVersion, 1, write);
+            else if (write.ExpectedVersion == row.Last.NewVersion)
+                rows[key] = row with { Writes = row.Writes + 1, Last = write };
+            else
+                return null;
         }
-        foreach (var layer in layers)
-        {
-            layer.Sort((a, b) =>
-            {
-                var byGrain = string.CompareOrdinal(a.Grain, b.Grain);
-                return byGrain != 0 ? byGrain : string.CompareOrdinal(a.Write.StateName, b.Write.StateName);
-            });
-        }
-        return layers;
+        return rows.Values
+            .OrderBy(r => r.Grain, StringComparer.Ordinal)
+            .ThenBy(r => r.State, StringComparer.Ordinal)
+            .ToList();
     }
 
-    private static void AddStateArrays(NpgsqlBatchCommand cmd, List<(string Grain, StateWrite Write)> writes)
+    private static void AddStateArrays(NpgsqlBatchCommand cmd, List<RowWrite> rows)
     {
-        cmd.Parameters.Add(new NpgsqlParameter<string[]>("grains", writes.Select(w => w.Grain).ToArray()));
-        cmd.Parameters.Add(new NpgsqlParameter<string[]>("states", writes.Select(w => w.Write.StateName).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("grains", rows.Select(r => r.Grain).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("states", rows.Select(r => r.State).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<int[]>("writes", rows.Select(r => r.Writes).ToArray()));
         cmd.Parameters.Add(new NpgsqlParameter<string[]>("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-            { TypedValue = writes.Select(w => w.Write.Payload).ToArray() });
+            { TypedValue = rows.Select(r => r.Last.Payload).ToArray() });
         // Null without a writer (a single silo), as in the careful path.
-        cmd.Parameters.Add(new NpgsqlParameter<string?[]>("writers", writes.Select(w => w.Write.Writer?.ToString()).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string?[]>("writers", rows.Select(r => r.Last.Writer?.ToString()).ToArray()));
     }
 
     /// <summary>Where each statement of a request's batch is, to read its row count.</summary>
