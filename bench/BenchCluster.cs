@@ -49,8 +49,10 @@ public sealed class BenchCluster : IAsyncDisposable
     public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct, int topStatements = 0)
     {
         Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on) …");
-        var postgres = await PostgresServer.StartAsync(ct,
-            topStatements > 0 ? ["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"] : null);
+        // Room for the baseline's, the silos' and the Api's connection pools at once.
+        List<string> settings = ["max_connections=600"];
+        if (topStatements > 0) settings.AddRange(["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"]);
+        var postgres = await PostgresServer.StartAsync(ct, settings);
         var cluster = new BenchCluster(postgres, await postgres.CreateDatabaseAsync("bank", ct)) { _topStatements = topStatements };
         try
         {

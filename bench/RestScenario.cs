@@ -20,10 +20,7 @@ public static class RestScenario
         Console.WriteLine($"opening and funding {n} USD accounts …");
         var accounts = await TransferScenarios.OpenAccountsAsync(cluster.Grains, n, ct);
 
-        Console.WriteLine("baseline: the same transfers as a PostgreSQL function, same server and concurrency …");
-        await using var baseline = await StoredProcedureBaseline.CreateAsync(cluster, n, TransferScenarios.Funding, options.Concurrency, ct);
-        var baselineResult = await TransferScenarios.MeasureAsync(options, n, new CpuMeter(), ct,
-            (from, to) => baseline.TransferAsync(from, to, TransferScenarios.Amount.Amount), hot: false);
+        var baselineResult = await TransferScenarios.MeasureBaselineAsync(cluster, options, n, hot: false, ct);
 
         Console.WriteLine("REST: POST /transfers to the Api process …");
         var cpu = new CpuMeter();

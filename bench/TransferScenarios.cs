@@ -29,11 +29,7 @@ public static class TransferScenarios
         Console.WriteLine($"opening and funding {n} USD accounts …");
         var accounts = await OpenAccountsAsync(grains, n, ct);
 
-        Console.WriteLine("baseline: the same transfers as a PostgreSQL function, same server and concurrency …");
-        await using var baseline = await StoredProcedureBaseline.CreateAsync(cluster, n, Funding, options.Concurrency, ct);
-        var baselineCpu = new CpuMeter();
-        var baselineResult = await MeasureAsync(options, n, baselineCpu, ct, (from, to) => baseline.TransferAsync(from, to, Amount.Amount), hot);
-        if (await baseline.TotalAsync() != n * Funding) throw new InvalidOperationException("The baseline did not conserve money.");
+        var baselineResult = await MeasureBaselineAsync(cluster, options, n, hot, ct);
 
         Console.WriteLine("grains: transfers through the teller grain …");
         var cpu = new CpuMeter();
@@ -41,7 +37,7 @@ public static class TransferScenarios
         cpu.Track("bench", self);
         foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
         Task Transfer(int from, int to) =>
-            grains.GetGrain<ITellerGrain>(from % 64).TransferAsync(new TransferOrder(Guid.CreateVersion7(), accounts[from], accounts[to], Amount, null));
+            grains.GetGrain<ITellerGrain>(Tellers.For(accounts[from])).TransferAsync(new TransferOrder(Guid.CreateVersion7(), accounts[from], accounts[to], Amount, null));
         var result = await MeasureAsync(options, n, cpu, ct, Transfer, hot);
         var usage = cpu.Stop();
         var atSeventy = await AtSeventyPercentAsync(result, options, n, Transfer, hot, ct);
@@ -51,6 +47,16 @@ public static class TransferScenarios
         Report.Print(scenario, options, result, [("all silos", result.CallsPerSecond)], usage, baselineResult, atSeventy);
         if (result.Errors > 0) cluster.KeepLogs();
         return result.Calls > 0 ? 0 : 1;
+    }
+
+    /// <summary>The same transfers as a PostgreSQL function; its connections are closed before the grains run.</summary>
+    internal static async Task<LoadResult> MeasureBaselineAsync(BenchCluster cluster, Options options, int n, bool hot, CancellationToken ct)
+    {
+        Console.WriteLine("baseline: the same transfers as a PostgreSQL function, same server and callers …");
+        await using var baseline = await StoredProcedureBaseline.CreateAsync(cluster, n, Funding, options.Concurrency, ct);
+        var result = await MeasureAsync(options, n, new CpuMeter(), ct, (from, to) => baseline.TransferAsync(from, to, Amount.Amount), hot);
+        if (await baseline.TotalAsync() != n * Funding) throw new InvalidOperationException("The baseline did not conserve money.");
+        return result;
     }
 
     internal static async Task PrintFsyncRateAsync(CancellationToken ct)
@@ -98,7 +104,7 @@ public static class TransferScenarios
             var account = Guid.CreateVersion7();
             // Accounts of one customer are opened one after another: each opening updates the customer too.
             await grains.GetGrain<ICustomerGrain>(customers[i % customers.Length]).OpenAccountAsync(account, Currency.USD, AccountProduct.Checking, 0m);
-            await RetryAbortsAsync(() => grains.GetGrain<ITellerGrain>(i % 64).DepositAsync(new CashOrder(Guid.CreateVersion7(), account, new Money(Funding, Currency.USD))));
+            await RetryAbortsAsync(() => grains.GetGrain<ITellerGrain>(Tellers.For(account)).DepositAsync(new CashOrder(Guid.CreateVersion7(), account, new Money(Funding, Currency.USD))));
             accounts[i] = account;
         });
         return accounts;

@@ -94,14 +94,14 @@ public static class AccountEndpoints
     {
         var amount = Require.PositiveAmount(request.Amount, "amount");
         var order = new CashOrder(movement.Id, id, amount, movement.Stamp(StatusCodes.Status200OK));
-        return Render(await grains.GetGrain<ITellerGrain>(0).DepositAsync(order));
+        return Render(await grains.GetGrain<ITellerGrain>(Tellers.For(id)).DepositAsync(order));
     }
 
     private static async Task<Ok<AccountResponse>> WithdrawAsync(Guid id, [FromBody] MoneyMovementRequest request, MoneyMovement movement, IGrainFactory grains)
     {
         var amount = Require.PositiveAmount(request.Amount, "amount");
         var order = new CashOrder(movement.Id, id, amount, movement.Stamp(StatusCodes.Status200OK));
-        return Render(await grains.GetGrain<ITellerGrain>(0).WithdrawAsync(order));
+        return Render(await grains.GetGrain<ITellerGrain>(Tellers.For(id)).WithdrawAsync(order));
     }
 
     private static async Task<Ok<AccountResponse>> FreezeAsync(Guid id, [FromBody] FreezeRequest? request, IGrainFactory grains)

@@ -52,7 +52,7 @@ public static class TransferEndpoints
         var reference = Require.OptionalText(request.Reference, "reference", Require.MaxReferenceLength);
 
         var order = new TransferOrder(movement.Id, from, to, amount, reference, movement.Stamp(StatusCodes.Status201Created));
-        return Render(await grains.GetGrain<ITellerGrain>(0).TransferAsync(order));
+        return Render(await grains.GetGrain<ITellerGrain>(Tellers.For(from)).TransferAsync(order));
     }
 
     // The document shows one 200 schema per operation, the last type here: the completed transfer (the description tells the aborted form).

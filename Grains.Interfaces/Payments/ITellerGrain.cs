@@ -16,6 +16,16 @@ public interface ITellerGrain : IGrainWithIntegerKey
     Task<AccountSnapshot> WithdrawAsync(CashOrder order);
 }
 
+/// <summary>Which teller a channel calls for an order on an account.</summary>
+public static class Tellers
+{
+    /// <summary>Teller keys in use; a cluster client sends each key to one silo, so several keys spread the coordination over the silos.</summary>
+    public const int Keys = 64;
+
+    /// <summary>The same account always goes through the same teller key; different accounts spread over all of them.</summary>
+    public static long For(Guid accountId) => (long)((uint)accountId.GetHashCode() % Keys);
+}
+
 /// <summary>The request's Idempotency-Key: the answer to keep for it is committed with the movement.</summary>
 [Immutable]
 public sealed record IdempotencyStamp(string Key, string RequestHash, int StatusCode);

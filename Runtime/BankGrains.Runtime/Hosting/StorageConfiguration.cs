@@ -84,7 +84,9 @@ public static class StorageConfiguration
     /// <summary>
     /// The runtime's data source. Its statements are few and fixed, so Npgsql prepares them once per
     /// connection (automatic preparation) instead of PostgreSQL parsing and planning every one of them
-    /// again — unless the connection string sets its own Max Auto Prepare.
+    /// again. The runtime leaves no session state behind (its settings and advisory locks are all
+    /// transaction-scoped), so a connection going back to the pool is not reset. A connection string
+    /// that sets either itself keeps its own.
     /// </summary>
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
@@ -94,6 +96,7 @@ public static class StorageConfiguration
             builder.MaxAutoPrepare = 64;
             builder.AutoPrepareMinUsages = 2;
         }
+        if (!connectionString.Contains("Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         return NpgsqlDataSource.Create(builder.ConnectionString);
     }
 

@@ -247,17 +247,7 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         var entries = group.SelectMany(r => r.Records.Entries).ToList();
         if (entries.Count > 0)
         {
-            var cmd = Add(batch, InsertEntriesSql);
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("accounts", entries.Select(x => x.AccountId).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<long[]>("sequences", entries.Select(x => x.Sequence).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", entries.Select(x => x.TransactionId).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("currencies", entries.Select(x => x.Currency).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<decimal[]>("amounts", entries.Select(x => x.Amount).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<decimal[]>("balances", entries.Select(x => x.BalanceAfter).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("posted", entries.Select(x => Utc(x.PostedAt)).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("previous", entries.Select(x => x.PreviousHash).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("hashes", entries.Select(x => x.Hash).ToArray()));
-            expected.Add((cmd, entries.Count));
+            expected.Add((AddEntries(batch, entries), entries.Count));
         }
 
         // Headers and events are stored under their request's id, as in the careful path.
@@ -347,6 +337,22 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
             .ToList();
     }
 
+    /// <summary>Inserts <paramref name="entries"/> (of one request or of a whole group) in one statement.</summary>
+    private NpgsqlBatchCommand AddEntries(NpgsqlBatch batch, IReadOnlyList<JournalEntry> entries)
+    {
+        var cmd = Add(batch, InsertEntriesSql);
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("accounts", entries.Select(x => x.AccountId).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<long[]>("sequences", entries.Select(x => x.Sequence).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", entries.Select(x => x.TransactionId).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("currencies", entries.Select(x => x.Currency).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<decimal[]>("amounts", entries.Select(x => x.Amount).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<decimal[]>("balances", entries.Select(x => x.BalanceAfter).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("posted", entries.Select(x => Utc(x.PostedAt)).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("previous", entries.Select(x => x.PreviousHash).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("hashes", entries.Select(x => x.Hash).ToArray()));
+        return cmd;
+    }
+
     private static void AddStateArrays(NpgsqlBatchCommand cmd, List<RowWrite> rows)
     {
         cmd.Parameters.Add(new NpgsqlParameter<string[]>("grains", rows.Select(r => r.Grain).ToArray()));
@@ -413,17 +419,7 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         if (records.Entries.Count > 0)
         {
             entriesIndex = batch.BatchCommands.Count;
-            var e = records.Entries;
-            var cmd = Add(batch, InsertEntriesSql);
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("accounts", e.Select(x => x.AccountId).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<long[]>("sequences", e.Select(x => x.Sequence).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", e.Select(x => x.TransactionId).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("currencies", e.Select(x => x.Currency).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<decimal[]>("amounts", e.Select(x => x.Amount).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<decimal[]>("balances", e.Select(x => x.BalanceAfter).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("posted", e.Select(x => Utc(x.PostedAt)).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("previous", e.Select(x => x.PreviousHash).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("hashes", e.Select(x => x.Hash).ToArray()));
+            AddEntries(batch, records.Entries);
         }
 
         var headerIndex = -1;
