@@ -187,6 +187,8 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     /// </summary>
     private async Task<IReadOnlyList<CommitResult>?> TryCommitAtOnceAsync(NpgsqlConnection connection, IReadOnlyList<CommitRequest> group, CancellationToken ct)
     {
+        if (FinalStates(group) is not { } finalStates) return null;
+
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
         await using var batch = new NpgsqlBatch(connection, tx);
         batch.BatchCommands.Add(new NpgsqlBatchCommand(LimitIdleInTransaction));
@@ -210,11 +212,6 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         commits.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", group.Select(r => r.TransactionId).ToArray()));
         expected.Add((commits, group.Count));
 
-        if (FinalStates(group) is not { } finalStates)
-        {
-            await tx.RollbackAsync(ct).ConfigureAwait(false);
-            return null;
-        }
         var updates = finalStates.Where(r => r.ExpectedVersion != 0).ToList();
         if (updates.Count > 0)
         {
