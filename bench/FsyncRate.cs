@@ -12,6 +12,15 @@ namespace BankGrains.Bench;
 /// </summary>
 public static partial class FsyncRate
 {
+    /// <summary>Prints the rate as the scenario's FSYNC line.</summary>
+    public static async Task PrintAsync(CancellationToken ct)
+    {
+        var rate = await MeasureAsync(ct);
+        Console.WriteLine(rate is { } r
+            ? string.Create(CultureInfo.InvariantCulture, $"FSYNC fdatasync_ops_per_s={r:0} (pg_test_fsync, one 8 kB write, in {Path.GetTempPath()})")
+            : "FSYNC unknown (pg_test_fsync not found)");
+    }
+
     public static async Task<double?> MeasureAsync(CancellationToken ct)
     {
         var tool = Path.Combine(PostgresServer.FindBinDirectory(), "pg_test_fsync");

@@ -13,7 +13,7 @@ public static class RestScenario
     public static async Task<int> UniformRestAsync(Options options, CancellationToken ct)
     {
         var n = Math.Max(2, options.Accounts);
-        await TransferScenarios.PrintFsyncRateAsync(ct);
+        await FsyncRate.PrintAsync(ct);
         await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements);
         using var http = await cluster.StartApiAsync(options.Concurrency, ct);
 

@@ -53,7 +53,6 @@ public sealed class StoredProcedureBaseline : IAsyncDisposable
         var connectionString = new NpgsqlConnectionStringBuilder(await cluster.Postgres.CreateDatabaseAsync("baseline", ct))
         {
             MaxPoolSize = Math.Min(concurrency, MaxConnections),
-            NoResetOnClose = true,
         }.ConnectionString;
         var dataSource = StorageConfiguration.CreateDataSource(connectionString);
         await using (var create = dataSource.CreateCommand(Schema)) await create.ExecuteNonQueryAsync(ct);

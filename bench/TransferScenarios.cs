@@ -22,7 +22,7 @@ public static class TransferScenarios
     private static async Task<int> RunAsync(string scenario, bool hot, Options options, CancellationToken ct)
     {
         var n = Math.Max(2, options.Accounts);
-        await PrintFsyncRateAsync(ct);
+        await FsyncRate.PrintAsync(ct);
         await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements);
         var grains = cluster.Grains;
 
@@ -57,14 +57,6 @@ public static class TransferScenarios
         var result = await MeasureAsync(options, n, new CpuMeter(), ct, (from, to) => baseline.TransferAsync(from, to, Amount.Amount), hot);
         if (await baseline.TotalAsync() != n * Funding) throw new InvalidOperationException("The baseline did not conserve money.");
         return result;
-    }
-
-    internal static async Task PrintFsyncRateAsync(CancellationToken ct)
-    {
-        var rate = await FsyncRate.MeasureAsync(ct);
-        Console.WriteLine(rate is { } r
-            ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"FSYNC fdatasync_ops_per_s={r:0} (pg_test_fsync, one 8 kB write, in {Path.GetTempPath()})")
-            : "FSYNC unknown (pg_test_fsync not found)");
     }
 
     /// <summary>Closed loop over the accounts: uniform picks a random other account, hot sends everything to account 0.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 
@@ -157,11 +158,11 @@ internal sealed class CommitQueue
     private async Task CommitGroupAsync(List<Pending> group)
     {
         IReadOnlyList<CommitResult> results;
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var started = Stopwatch.GetTimestamp();
         try
         {
             results = await _store.CommitAsync(group.Select(p => p.Request).ToList()).ConfigureAwait(false);
-            TransactionMetrics.CommitGroup(group.Count, group.Sum(p => started - p.Enqueued), System.Diagnostics.Stopwatch.GetTimestamp() - started);
+            TransactionMetrics.CommitGroup(group.Count, group.Sum(p => started - p.Enqueued), Stopwatch.GetTimestamp() - started);
         }
         catch (Exception error)
         {
@@ -183,7 +184,7 @@ internal sealed class CommitQueue
     {
         public CommitRequest Request { get; } = request;
         public Guid Run { get; } = run;
-        public long Enqueued { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+        public long Enqueued { get; } = Stopwatch.GetTimestamp();
         public IReadOnlyCollection<Guid> DependsOn { get; } = dependsOn;
         public DateTimeOffset Deadline { get; } = deadline;
         public TaskCompletionSource<QueuedCommitOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -53,7 +54,7 @@ public sealed class TransactionAgent
         {
             var tx = new TransactionInfo(id, attempt, priority, _time.GetUtcNow() + _options.Timeout, Coordinator);
             T result;
-            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var started = Stopwatch.GetTimestamp();
             try
             {
                 result = await RunBodyAsync(tx, body).ConfigureAwait(false);
@@ -70,7 +71,7 @@ public sealed class TransactionAgent
                 TransactionMetrics.Aborted((error as TransactionAbortedException)?.Reason);
                 throw;
             }
-            await CommitAsync(tx, System.Diagnostics.Stopwatch.GetTimestamp() - started).ConfigureAwait(false);
+            await CommitAsync(tx, Stopwatch.GetTimestamp() - started).ConfigureAwait(false);
             return result;
         }
     }
@@ -92,9 +93,9 @@ public sealed class TransactionAgent
     {
         var participants = tx.Participants;
         var records = tx.Records;
-        var phase = System.Diagnostics.Stopwatch.GetTimestamp();
+        var phase = Stopwatch.GetTimestamp();
         var votes = await Task.WhenAll(participants.Select(p => PrepareAsync(p, tx))).ConfigureAwait(false);
-        var prepareTicks = System.Diagnostics.Stopwatch.GetTimestamp() - phase;
+        var prepareTicks = Stopwatch.GetTimestamp() - phase;
 
         if (votes.FirstOrDefault(v => !v.Prepared) is { } refusal)
             await AbortAsync(tx, participants, refusal.Refusal ?? TransactionAbortReason.ParticipantLost, refusal.Detail ?? "a participant refused", reload: false).ConfigureAwait(false);
@@ -112,7 +113,7 @@ public sealed class TransactionAgent
         var dependsOn = votes.Where(v => v.DependsOn is not null).Select(v => v.DependsOn!.Value).Distinct().ToList();
 
         QueuedCommitOutcome outcome;
-        phase = System.Diagnostics.Stopwatch.GetTimestamp();
+        phase = Stopwatch.GetTimestamp();
         try
         {
             outcome = await _queue.CommitAsync(new CommitRequest(tx.Id, writes, records), tx.Run, dependsOn, tx.Deadline).ConfigureAwait(false);
@@ -124,11 +125,11 @@ public sealed class TransactionAgent
 
         if (outcome.Result is { Status: CommitStatus.Committed })
         {
-            var commitTicks = System.Diagnostics.Stopwatch.GetTimestamp() - phase;
-            phase = System.Diagnostics.Stopwatch.GetTimestamp();
+            var commitTicks = Stopwatch.GetTimestamp() - phase;
+            phase = Stopwatch.GetTimestamp();
             await DecideAllAsync(tx, participants, committed: true, reload: false).ConfigureAwait(false);
             TransactionMetrics.Committed();
-            TransactionMetrics.Phases(bodyTicks, prepareTicks, commitTicks, System.Diagnostics.Stopwatch.GetTimestamp() - phase);
+            TransactionMetrics.Phases(bodyTicks, prepareTicks, commitTicks, Stopwatch.GetTimestamp() - phase);
             return;
         }
         if (outcome.Result is { Status: CommitStatus.AlreadyDecided } && await IsCommittedAsync(tx.Id).ConfigureAwait(false))

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace BankGrains.Runtime.Transactions;
@@ -61,7 +62,7 @@ public static class TransactionMetrics
         Volatile.Read(ref _commitGroups), Volatile.Read(ref _groupedTransactions),
         Enum.GetValues<TransactionAbortReason>().ToDictionary(r => r, r => Volatile.Read(ref AbortsByReason[(int)r])),
         PhaseTicks.Append(Volatile.Read(ref _queuedTicks)).Append(Volatile.Read(ref _storeTicks))
-            .Select(t => TimeSpan.FromTicks((long)(t * (TimeSpan.TicksPerSecond / (double)System.Diagnostics.Stopwatch.Frequency)))).ToArray());
+            .Select(t => TimeSpan.FromTicks((long)(t * (TimeSpan.TicksPerSecond / (double)Stopwatch.Frequency)))).ToArray());
 }
 
 public sealed record TransactionMetricsSnapshot(

@@ -60,16 +60,6 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         "AS u(account_id, sequence, tx_id, currency, amount, balance_after, posted_at, previous_hash, hash) " +
         "ON CONFLICT DO NOTHING";
 
-    private const string InsertHeaderSql =
-        "INSERT INTO ledger_transactions (service_id, tx_id, kind, reference, details, created_at) " +
-        "VALUES (@service, @tx, @kind, @reference, @details, @created) ON CONFLICT DO NOTHING";
-
-    private const string InsertEventsSql =
-        "INSERT INTO outbox (service_id, event_id, tx_id, topic, key, payload, occurred_at) " +
-        "SELECT @service, u.event_id, @tx, u.topic, u.key, u.payload, u.occurred_at " +
-        "FROM unnest(@events, @topics, @keys, @payloads, @occurred) AS u(event_id, topic, key, payload, occurred_at) " +
-        "ON CONFLICT DO NOTHING";
-
     // ---- The whole group at once (TryCommitAtOnceAsync): one statement per kind of row, not per request.
     // Parallel arrays, unnested; the texts never change, so automatic preparation parses each once.
 
@@ -99,12 +89,13 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         "status_code = excluded.status_code, response = excluded.response, tx_id = excluded.tx_id, updated_at = now() " +
         "WHERE k.state <> 'completed' AND k.request_hash = excluded.request_hash";
 
+    // Headers and events of one request (the careful path) or of a whole group: each row under its request's id.
     private const string InsertHeadersSql =
         "INSERT INTO ledger_transactions (service_id, tx_id, kind, reference, details, created_at) " +
         "SELECT @service, u.* FROM unnest(@txs, @kinds, @references, @details, @created) AS u(tx_id, kind, reference, details, created_at) " +
         "ON CONFLICT DO NOTHING";
 
-    private const string InsertGroupEventsSql =
+    private const string InsertEventsSql =
         "INSERT INTO outbox (service_id, event_id, tx_id, topic, key, payload, occurred_at) " +
         "SELECT @service, u.* FROM unnest(@events, @txs, @topics, @keys, @payloads, @occurred) AS u(event_id, tx_id, topic, key, payload, occurred_at) " +
         "ON CONFLICT DO NOTHING";
@@ -247,33 +238,10 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
             expected.Add((AddEntries(batch, entries), entries.Count));
         }
 
-        // Headers and events are stored under their request's id, as in the careful path.
-        var headed = group.Where(r => r.Records.Header is not null).ToList();
-        if (headed.Count > 0)
-        {
-            var cmd = Add(batch, InsertHeadersSql);
-            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", headed.Select(r => r.TransactionId).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("kinds", headed.Select(r => r.Records.Header!.Kind).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string?[]>("references", headed.Select(r => r.Records.Header!.Reference).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("details", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-                { TypedValue = headed.Select(r => r.Records.Header!.Details).ToArray() });
-            cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("created", headed.Select(r => Utc(r.Records.Header!.CreatedAt)).ToArray()));
-            expected.Add((cmd, headed.Count));
-        }
-
-        var events = group.SelectMany(r => r.Records.Events.Select(e => (r.TransactionId, Event: e))).ToList();
-        if (events.Count > 0)
-        {
-            var cmd = Add(batch, InsertGroupEventsSql);
-            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("events", events.Select(x => x.Event.EventId).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", events.Select(x => x.TransactionId).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("topics", events.Select(x => x.Event.Topic).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("keys", events.Select(x => x.Event.Key).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-                { TypedValue = events.Select(x => x.Event.Payload).ToArray() });
-            cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("occurred", events.Select(x => Utc(x.Event.OccurredAt)).ToArray()));
-            expected.Add((cmd, events.Count));
-        }
+        var headers = group.Count(r => r.Records.Header is not null);
+        if (headers > 0) expected.Add((AddHeaders(batch, group), headers));
+        var events = group.Sum(r => r.Records.Events.Count);
+        if (events > 0) expected.Add((AddEvents(batch, group), events));
 
         Interlocked.Increment(ref _atOnceAttempts);
         Interlocked.Add(ref _atOnceStatements, batch.BatchCommands.Count);
@@ -350,6 +318,35 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         return cmd;
     }
 
+    /// <summary>Inserts the ledger headers of <paramref name="requests"/> that have one, in one statement.</summary>
+    private NpgsqlBatchCommand AddHeaders(NpgsqlBatch batch, IReadOnlyList<CommitRequest> requests)
+    {
+        var headed = requests.Where(r => r.Records.Header is not null).ToList();
+        var cmd = Add(batch, InsertHeadersSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", headed.Select(r => r.TransactionId).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("kinds", headed.Select(r => r.Records.Header!.Kind).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string?[]>("references", headed.Select(r => r.Records.Header!.Reference).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("details", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            { TypedValue = headed.Select(r => r.Records.Header!.Details).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("created", headed.Select(r => Utc(r.Records.Header!.CreatedAt)).ToArray()));
+        return cmd;
+    }
+
+    /// <summary>Inserts the outbox events of <paramref name="requests"/>, in one statement.</summary>
+    private NpgsqlBatchCommand AddEvents(NpgsqlBatch batch, IReadOnlyList<CommitRequest> requests)
+    {
+        var events = requests.SelectMany(r => r.Records.Events.Select(e => (r.TransactionId, Event: e))).ToList();
+        var cmd = Add(batch, InsertEventsSql);
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("events", events.Select(x => x.Event.EventId).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("txs", events.Select(x => x.TransactionId).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("topics", events.Select(x => x.Event.Topic).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("keys", events.Select(x => x.Event.Key).ToArray()));
+        cmd.Parameters.Add(new NpgsqlParameter<string[]>("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            { TypedValue = events.Select(x => x.Event.Payload).ToArray() });
+        cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("occurred", events.Select(x => Utc(x.Event.OccurredAt)).ToArray()));
+        return cmd;
+    }
+
     private static void AddStateArrays(NpgsqlBatchCommand cmd, List<RowWrite> rows)
     {
         cmd.Parameters.Add(new NpgsqlParameter<string[]>("grains", rows.Select(r => r.Grain).ToArray()));
@@ -420,29 +417,17 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         }
 
         var headerIndex = -1;
-        if (records.Header is { } header)
+        if (records.Header is not null)
         {
             headerIndex = batch.BatchCommands.Count;
-            var cmd = Add(batch, InsertHeaderSql);
-            cmd.Parameters.Add(new NpgsqlParameter<Guid>("tx", request.TransactionId));
-            cmd.Parameters.Add(new NpgsqlParameter<string>("kind", header.Kind));
-            cmd.Parameters.Add(new NpgsqlParameter<string>("reference", NpgsqlDbType.Text) { TypedValue = header.Reference });
-            cmd.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Jsonb) { Value = header.Details });
-            cmd.Parameters.Add(new NpgsqlParameter<DateTime>("created", Utc(header.CreatedAt)));
+            AddHeaders(batch, [request]);
         }
 
         var eventsIndex = -1;
         if (records.Events.Count > 0)
         {
             eventsIndex = batch.BatchCommands.Count;
-            var ev = records.Events;
-            var cmd = Add(batch, InsertEventsSql);
-            cmd.Parameters.Add(new NpgsqlParameter<Guid>("tx", request.TransactionId));
-            cmd.Parameters.Add(new NpgsqlParameter<Guid[]>("events", ev.Select(x => x.EventId).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("topics", ev.Select(x => x.Topic).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter<string[]>("keys", ev.Select(x => x.Key).ToArray()));
-            cmd.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = ev.Select(x => x.Payload).ToArray() });
-            cmd.Parameters.Add(new NpgsqlParameter<DateTime[]>("occurred", ev.Select(x => Utc(x.OccurredAt)).ToArray()));
+            AddEvents(batch, [request]);
         }
 
         return new BatchLayout(commitIndex, firstWrite, keyIndex, entriesIndex, headerIndex, eventsIndex);
