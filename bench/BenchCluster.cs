@@ -46,11 +46,13 @@ public sealed class BenchCluster : IAsyncDisposable
 
     /// <param name="topStatements">When above 0, PostgreSQL tracks its statements (pg_stat_statements) and
     /// the most expensive ones are printed at the end: where the database's time went.</param>
-    public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct, int topStatements = 0)
+    /// <param name="postgresSettings">Extra server settings (<c>--pg</c>), for the baseline and the grains alike.</param>
+    public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct, int topStatements = 0,
+        IReadOnlyList<string>? postgresSettings = null)
     {
-        Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on) …");
+        Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on" + string.Concat((postgresSettings ?? []).Select(s => ", " + s)) + ") …");
         // Room for the baseline's, the silos' and the Api's connection pools at once.
-        List<string> settings = ["max_connections=600"];
+        List<string> settings = ["max_connections=600", .. postgresSettings ?? []];
         if (topStatements > 0) settings.AddRange(["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"]);
         var postgres = await PostgresServer.StartAsync(ct, settings);
         var cluster = new BenchCluster(postgres, await postgres.CreateDatabaseAsync("bank", ct)) { _topStatements = topStatements };
@@ -181,8 +183,8 @@ public sealed class BenchCluster : IAsyncDisposable
         await Task.WhenAll(_children.Select(c => c.DisposeAsync().AsTask()));
         foreach (var child in _children)
         {
-            var summary = child.Tail(5).Split('\n').LastOrDefault(l => l.StartsWith("transactions:", StringComparison.Ordinal));
-            if (summary is not null) Console.WriteLine($"{child.Name,-12} {summary}");
+            foreach (var summary in child.Tail(5).Split('\n').Where(l => l.StartsWith("transactions:", StringComparison.Ordinal) || l.StartsWith("gc:", StringComparison.Ordinal)))
+                Console.WriteLine($"{child.Name,-12} {summary}");
         }
         if (_topStatements > 0) await PrintTopStatementsAsync();
         await Postgres.DisposeAsync();
@@ -217,16 +219,18 @@ public sealed class BenchCluster : IAsyncDisposable
             await using var connection = new NpgsqlConnection(ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
-                "SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 150) FROM pg_stat_statements " +
-                "ORDER BY total_exec_time DESC LIMIT @top", connection);
+                "SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 150), total_plan_time FROM pg_stat_statements " +
+                "ORDER BY total_exec_time + total_plan_time DESC LIMIT @top", connection);
             command.Parameters.AddWithValue("top", _topStatements);
             await using var reader = await command.ExecuteReaderAsync();
-            Console.WriteLine("postgres     statements by total execution time (whole run; pg_stat_statements):");
+            // Planning is tracked (and shown) only with --pg pg_stat_statements.track_planning=on.
+            Console.WriteLine("postgres     statements by total execution + planning time (whole run; pg_stat_statements):");
             while (await reader.ReadAsync())
             {
-                var (calls, totalMs, rows) = (reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2));
+                var (calls, totalMs, rows, planMs) = (reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2), reader.GetDouble(4));
+                var planning = planMs > 0 ? $" (+{planMs / Math.Max(1, calls):0.000} planning)" : "";
                 Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                    $"  {totalMs,10:0} ms {calls,9} calls {totalMs / Math.Max(1, calls),8:0.000} ms/call {rows,9} rows  {reader.GetString(3)}"));
+                    $"  {totalMs,10:0} ms {calls,9} calls {totalMs / Math.Max(1, calls),8:0.000} ms/call{planning} {rows,9} rows  {reader.GetString(3)}"));
             }
         }
         catch (Exception e)

@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace BankGrains.Bench;
 
 /// <summary>What an open-loop run measured: latency from each call's scheduled start, so a stall shows in full.</summary>
-public sealed record OpenLoopResult(double TargetRate, long Scheduled, long Completed, long Errors, long Dropped, double Seconds, LatencyHistogram Latency, string? FirstError)
+public sealed record OpenLoopResult(double TargetRate, long Scheduled, long Completed, long Errors, long Dropped, double Seconds, LatencyHistogram Latency, string? FirstError,
+    IReadOnlyList<LatencyHistogram> PerSecond)
 {
     public double CompletedPerSecond => Seconds > 0 ? Completed / Seconds : 0;
 }
@@ -19,6 +20,8 @@ public static class OpenLoopLoad
     public static async Task<OpenLoopResult> RunAsync(double rate, TimeSpan duration, int maxOutstanding, Func<long, Task> call, CancellationToken ct)
     {
         var latency = new LatencyHistogram();
+        // By the second each call was scheduled in: shows whether a high percentile is a steady queue or a stall.
+        var perSecond = Enumerable.Range(0, Math.Max(1, (int)Math.Ceiling(duration.TotalSeconds))).Select(_ => new LatencyHistogram()).ToArray();
         var gate = new object();
         long completed = 0, errors = 0, dropped = 0, outstanding = 0;
         string? firstError = null;
@@ -41,7 +44,7 @@ public static class OpenLoopLoad
             inFlight.Add(Run(i, scheduled));
         }
         await Task.WhenAll(inFlight).ConfigureAwait(false);
-        return new OpenLoopResult(rate, total, completed, errors, dropped, duration.TotalSeconds, latency, firstError);
+        return new OpenLoopResult(rate, total, completed, errors, dropped, duration.TotalSeconds, latency, firstError, perSecond);
 
         async Task Run(long n, long scheduled)
         {
@@ -62,6 +65,7 @@ public static class OpenLoopLoad
                 {
                     completed++;
                     latency.Record(elapsed);
+                    perSecond[Math.Min(perSecond.Length - 1, (int)((scheduled - start) / Stopwatch.Frequency))].Record(elapsed);
                 }
                 else
                 {

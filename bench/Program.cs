@@ -76,6 +76,7 @@ static void PrintUsage(TextWriter to)
     to.WriteLine("  --silos N         silo processes (ping-remote: 2, transfers: 1)");
     to.WriteLine("  --accounts N      transfers: accounts (default 1000)");
     to.WriteLine("  --pg-statements N print PostgreSQL's N most expensive statements at the end (default 0: off)");
+    to.WriteLine("  --pg NAME=VALUE   a PostgreSQL setting for the run's server, baseline and grains alike (repeatable)");
     to.WriteLine();
     to.WriteLine("Each run prints a MACHINE line first and ends with");
     to.WriteLine("RESULT scenario=<name> tps=<n> p50_ms=<n> p99_ms=<n> baseline_tps=<n> ratio=<n>");
@@ -85,6 +86,9 @@ namespace BankGrains.Bench
 {
     public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000, int PgStatements = 0)
     {
+        /// <summary>Extra settings for the run's PostgreSQL server (<c>--pg name=value</c>).</summary>
+        public IReadOnlyList<string> PgSettings { get; init; } = [];
+
         public static Options Parse(string[] args, Options defaults)
         {
             var o = defaults;
@@ -92,6 +96,17 @@ namespace BankGrains.Bench
             {
                 var name = args[i];
                 if (i + 1 >= args.Length) throw new FormatException($"{name} needs a value.");
+                if (name == "--pg")
+                {
+                    var setting = args[++i];
+                    if (!System.Text.RegularExpressions.Regex.IsMatch(setting, @"^[a-z_][a-z0-9_.]*=[^\s]+$"))
+                        throw new FormatException($"--pg needs name=value (a PostgreSQL setting without spaces), not '{setting}'.");
+                    // Every figure is for durable commits: these stay on.
+                    if (setting.Split('=')[0] is "fsync" or "synchronous_commit" or "full_page_writes")
+                        throw new FormatException($"--pg {setting}: the benchmarks measure durable commits, so fsync, synchronous_commit and full_page_writes stay on.");
+                    o = o with { PgSettings = [.. o.PgSettings, setting] };
+                    continue;
+                }
                 if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
                     throw new FormatException($"{name} needs a whole number, not '{args[i]}'.");
                 o = name switch

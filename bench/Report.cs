@@ -33,8 +33,12 @@ public static class Report
         if (cpu.MachineBusy is { } busy)
             Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is PostgreSQL, the kernel and anything else running)"));
         if (atSeventyPercent is { } open)
+        {
             Console.WriteLine(string.Create(inv,
                 $"at 70 %      open loop at {open.TargetRate:N0}/s (70 % of the peak above): p50 {open.Latency.PercentileMs(50):0.000} ms   p99 {open.Latency.PercentileMs(99):0.000} ms   p99.9 {open.Latency.PercentileMs(99.9):0.000} ms   ({open.CompletedPerSecond:N0}/s completed, {open.Errors:N0} failed, {open.Dropped:N0} dropped; latency from the scheduled start)"));
+            Console.WriteLine("             each second's p99 / max ms: " + string.Join("  ", open.PerSecond.Select(s =>
+                string.Create(inv, $"{s.PercentileMs(99):0} / {s.MaxNanoseconds / 1e6:0}"))));
+        }
         var baselineTps = baseline?.CallsPerSecond ?? 0;
         var ratio = baselineTps > 0 ? result.CallsPerSecond / baselineTps : 0;
         if (baseline is null)

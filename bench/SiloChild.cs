@@ -166,6 +166,8 @@ public static class SiloHost
 
     public static async Task<int> RunAsync(string[] args)
     {
+        using var gcPauses = new GcPauses();
+        var started = System.Diagnostics.Stopwatch.StartNew();
         var builder = Host.CreateApplicationBuilder(args);
         builder.Services.AddBankGrains(builder.Configuration, typeof(PingGrain).Assembly, typeof(Grains.AccountGrain).Assembly);
         using var host = builder.Build();
@@ -186,6 +188,7 @@ public static class SiloHost
         });
         await host.RunAsync();
         Console.WriteLine($"transactions: {Runtime.Transactions.TransactionMetrics.Snapshot()}");
+        Console.WriteLine(gcPauses.Summary(started.Elapsed));
         return 0;
     }
 }

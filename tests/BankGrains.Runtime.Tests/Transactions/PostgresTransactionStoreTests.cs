@@ -250,6 +250,31 @@ public sealed class PostgresTransactionStoreTests(PostgresDatabaseFixture databa
     }
 
     [Fact]
+    public async Task A_group_with_a_version_the_database_has_moved_past_is_stopped_before_its_commit_and_only_that_request_is_refused()
+    {
+        var (moved, other) = (NewGrain(), NewGrain());
+        await CommitOneAsync(Request(Guid.NewGuid(), [Write(moved, 0, 0)]));
+        await CommitOneAsync(Request(Guid.NewGuid(), [Write(moved, 1, 1)]));
+        await CommitOneAsync(Request(Guid.NewGuid(), [Write(other, 0, 0)]));
+        var (stale, fine) = (Guid.NewGuid(), Guid.NewGuid());
+        var (attempts, commits) = (Store.AtOnceAttempts, Store.AtOnceCommits);
+
+        // Consistent within the group, so the one-round-trip attempt is made; the database holds moved at
+        // version 2, so its update changes no row, the check stops the batch before its COMMIT.
+        var results = await Transactions.CommitAsync(
+            [Request(stale, [Write(moved, 1, 99)], header: true, events: 1), Request(fine, [Write(other, 1, 1)], header: true)]);
+
+        Assert.Equal((attempts + 1, commits), (Store.AtOnceAttempts, Store.AtOnceCommits));
+        Assert.Equal([CommitStatus.VersionConflict, CommitStatus.Committed], results.Select(r => r.Status));
+        await AssertStateAsync(moved, 2, 1);
+        await AssertStateAsync(other, 2, 1);
+        Assert.Null(await Transactions.ReadOutcomeAsync(stale));
+        Assert.Null(await Ledger.ReadTransactionAsync(stale));
+        Assert.Equal(0, await CountOutboxAsync(stale));
+        Assert.Equal(TransactionOutcome.Committed, await Transactions.ReadOutcomeAsync(fine));
+    }
+
+    [Fact]
     public async Task Two_requests_of_one_group_with_the_same_idempotency_key_fall_back_and_only_the_first_commits()
     {
         var key = "same-key-" + Guid.NewGuid();

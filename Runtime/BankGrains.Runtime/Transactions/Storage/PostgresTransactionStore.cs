@@ -77,7 +77,7 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         "INSERT INTO grain_state (service_id, grain_id, state_name, version, payload, updated_at, writer) " +
         "SELECT @service, u.grain_id, u.state_name, u.writes, u.payload, now(), u.writer " +
         "FROM unnest(@grains, @states, @writes, @payloads, @writers) AS u(grain_id, state_name, writes, payload, writer) " +
-        "ON CONFLICT (service_id, grain_id, state_name) DO NOTHING";
+        "ON CONFLICT DO NOTHING";
 
     // Same condition as CompleteKeyOnCommitSql. A key twice in one statement is an error (a row cannot be
     // upserted twice), which sends the group to the careful path, where the second one is refused.
@@ -170,18 +170,19 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     internal long AtOnceStatements => Interlocked.Read(ref _atOnceStatements);
 
     /// <summary>
-    /// The common case, in one round trip: the whole group in one batch, no savepoints, and a statement
-    /// per kind of row rather than per request (the database's cost is mostly per statement). If any
-    /// request would be refused, or any statement fails, the whole attempt is rolled back (null) and the
-    /// group goes again request by request, so the refused one is isolated; nothing of this attempt
-    /// remains either way.
+    /// The common case, in one round trip: the whole group and its COMMIT in one batch, no savepoints,
+    /// and a statement per kind of row rather than per request (the database's cost is mostly per
+    /// statement). Each statement checks, in the database, that it changed exactly the rows it had to
+    /// (<see cref="Checked"/>). If any request would be refused, or any statement fails, the error stops
+    /// the batch before its COMMIT, the attempt is rolled back (null) and the group goes again request by
+    /// request, so the refused one is isolated; nothing of this attempt remains either way.
     /// </summary>
     private async Task<IReadOnlyList<CommitResult>?> TryCommitAtOnceAsync(NpgsqlConnection connection, IReadOnlyList<CommitRequest> group, CancellationToken ct)
     {
         if (FinalStates(group) is not { } finalStates) return null;
 
-        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct).ConfigureAwait(false);
-        await using var batch = new NpgsqlBatch(connection, tx);
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(LimitIdleInTransaction));
         // Every statement with the number of rows it must change; any other count means some request
         // would be refused, and only the careful path can tell which.
@@ -243,34 +244,47 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         var events = group.Sum(r => r.Records.Events.Count);
         if (events > 0) expected.Add((AddEvents(batch, group), events));
 
+        foreach (var (command, rows) in expected) Checked(command, rows);
         Interlocked.Increment(ref _atOnceAttempts);
-        Interlocked.Add(ref _atOnceStatements, batch.BatchCommands.Count);
+        Interlocked.Add(ref _atOnceStatements, batch.BatchCommands.Count - 1); // the BEGIN aside
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         try
         {
+            // An exception other than the server's refusal (a broken connection) leaves the outcome
+            // unknown to the caller, as in the careful path: the COMMIT may have been carried out.
             await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         catch (PostgresException)
         {
-            // Whatever the server refused (a constraint, a key twice in the group, a deadlock with another
-            // group...), nothing is committed: the careful path decides request by request. A broken
-            // connection is not a PostgresException, and the rollback below would throw anyway.
-            await tx.RollbackAsync(ct).ConfigureAwait(false);
+            // Whatever the server refused (a count check, a constraint, a key twice in the group, a
+            // deadlock with another group...) stopped the batch before its COMMIT took effect: nothing is
+            // committed, and the careful path decides request by request. If the connection broke
+            // meanwhile, the rollback throws and the outcome stays unknown to the caller.
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             return null;
         }
-        // Rows, not RecordsAffected: the latter is -1 for a SELECT (the fences), whatever it returned.
-        foreach (var (command, rows) in expected)
-        {
-            if (command.Rows != (ulong)rows)
-            {
-                await tx.RollbackAsync(ct).ConfigureAwait(false);
-                return null;
-            }
-        }
-        // From here on an exception leaves the outcome unknown to the caller, as in the careful path.
-        await tx.CommitAsync(ct).ConfigureAwait(false);
         Interlocked.Increment(ref _atOnceCommits);
         return group.Select(r => new CommitResult(r.TransactionId, CommitStatus.Committed)).ToList();
     }
+
+    /// <summary>
+    /// Makes <paramref name="command"/> fail unless it changes (or, a SELECT, finds) exactly
+    /// <paramref name="rows"/> rows: a data-modifying CTE whose rows are counted by bg_expect_rows
+    /// (sql/postgres/006_expect_rows.sql), whose error stops the batch.
+    /// </summary>
+    private static void Checked(NpgsqlBatchCommand command, int rows)
+    {
+        // A conflict must stop this batch anyway: a plain INSERT does that with an error, and spares the
+        // speculative insertion (and its extra WAL record per row) that ON CONFLICT needs.
+        var sql = command.CommandText.EndsWith(SkipConflicts, StringComparison.Ordinal) ? command.CommandText[..^SkipConflicts.Length] : command.CommandText;
+        command.CommandText = sql.StartsWith("SELECT ", StringComparison.Ordinal)
+            ? $"SELECT bg_expect_rows(count(*), @expected_rows) FROM ({sql}) AS found"
+            : $"WITH changed AS ({sql} RETURNING 1) SELECT bg_expect_rows(count(*), @expected_rows) FROM changed";
+        command.Parameters.Add(new NpgsqlParameter<long>("expected_rows", rows));
+    }
+
+    private const string SkipConflicts = " ON CONFLICT DO NOTHING";
 
     /// <summary>A row as the whole group leaves it: from the first writer's expected version, <see cref="Writes"/> versions on, with the last write's payload.</summary>
     private sealed record RowWrite(string Grain, string State, long ExpectedVersion, int Writes, StateWrite Last);

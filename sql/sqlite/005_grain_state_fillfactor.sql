@@ -1,0 +1,2 @@
+-- Kept in step with sql/postgres (a page fill factor for grain_state's frequent rewrites): SQLite has
+-- no such setting, so there is nothing to change here.

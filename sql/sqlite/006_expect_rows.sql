@@ -1,0 +1,3 @@
+-- Kept in step with sql/postgres (bg_expect_rows, for the one-round-trip group commit): the embedded
+-- store commits a group request by request inside one local transaction and reads each statement's
+-- row count itself, so it needs no such function.
