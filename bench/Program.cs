@@ -70,7 +70,7 @@ static void PrintUsage(TextWriter to)
     to.WriteLine();
     to.WriteLine("options:");
     to.WriteLine("  --seconds N       measured time (default 10)");
-    to.WriteLine("  --warmup N        warm-up seconds before measuring (default 3)");
+    to.WriteLine("  --warmup N        warm-up seconds before measuring (default 3; uniform-rest 15)");
     to.WriteLine("  --concurrency N   concurrent callers, closed loop (ping: 256, transfers: 64)");
     to.WriteLine("  --grains N        ping: distinct grain ids called round-robin (default 1024)");
     to.WriteLine("  --silos N         silo processes (ping-remote: 2, transfers: 1)");

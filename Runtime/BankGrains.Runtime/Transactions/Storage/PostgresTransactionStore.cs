@@ -582,21 +582,17 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(requestHash);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        // A row deleted by a concurrent release between our INSERT and SELECT: try again (rare).
+        if (await TryClaimFreshKeyAsync(connection, key, requestHash, owner, leaseUntil, cancellationToken).ConfigureAwait(false))
+            return new IdempotencyClaim(IdempotencyClaimStatus.Claimed);
+        // The key exists: read it under a row lock and judge. A row deleted by a concurrent release
+        // between our INSERT and SELECT: try again (rare).
         for (var attempt = 0; ; attempt++)
         {
             await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
             await using var batch = new NpgsqlBatch(connection, tx);
             // A lost claim costs nothing: the guard that matters is the conditional completion at commit.
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"));
-            var insert = new NpgsqlBatchCommand(
-                "INSERT INTO idempotency_keys (service_id, key, request_hash, state, owner, lease_until, created_at, updated_at) " +
-                "VALUES (@service, @key, @hash, 'in_progress', @owner, @lease, now(), now()) ON CONFLICT DO NOTHING");
-            insert.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
-            insert.Parameters.Add(new NpgsqlParameter<string>("key", key));
-            insert.Parameters.Add(new NpgsqlParameter<string>("hash", requestHash));
-            insert.Parameters.Add(new NpgsqlParameter<Guid>("owner", owner));
-            insert.Parameters.Add(new NpgsqlParameter<DateTime>("lease", Utc(leaseUntil)));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(ClaimCommitsAsynchronously));
+            var insert = NewKeyInsert(key, requestHash, owner, leaseUntil);
             batch.BatchCommands.Add(insert);
             var select = new NpgsqlBatchCommand(
                 "SELECT request_hash, state, coalesce(lease_until > now(), false), status_code, response " +
@@ -643,6 +639,47 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
             return claim;
         }
+    }
+
+    private const string ClaimCommitsAsynchronously = "SET LOCAL synchronous_commit = off";
+
+    /// <summary>
+    /// The common case, a key never seen, in one round trip: its insert and COMMIT in one batch. False
+    /// when the key exists (nothing changed); then the caller reads it and judges.
+    /// </summary>
+    private async Task<bool> TryClaimFreshKeyAsync(NpgsqlConnection connection, string key, string requestHash, Guid owner, DateTimeOffset leaseUntil, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(ClaimCommitsAsynchronously));
+        var insert = NewKeyInsert(key, requestHash, owner, leaseUntil);
+        batch.BatchCommands.Add(insert);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
+        try
+        {
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        catch (PostgresException)
+        {
+            // The error stopped the batch before its COMMIT; end the failed transaction, then report it.
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            throw;
+        }
+        return insert.RecordsAffected == 1;
+    }
+
+    private NpgsqlBatchCommand NewKeyInsert(string key, string requestHash, Guid owner, DateTimeOffset leaseUntil)
+    {
+        var insert = new NpgsqlBatchCommand(
+            "INSERT INTO idempotency_keys (service_id, key, request_hash, state, owner, lease_until, created_at, updated_at) " +
+            "VALUES (@service, @key, @hash, 'in_progress', @owner, @lease, now(), now()) ON CONFLICT DO NOTHING");
+        insert.Parameters.Add(new NpgsqlParameter<string>("service", _serviceId));
+        insert.Parameters.Add(new NpgsqlParameter<string>("key", key));
+        insert.Parameters.Add(new NpgsqlParameter<string>("hash", requestHash));
+        insert.Parameters.Add(new NpgsqlParameter<Guid>("owner", owner));
+        insert.Parameters.Add(new NpgsqlParameter<DateTime>("lease", Utc(leaseUntil)));
+        return insert;
     }
 
     public async Task CompleteAsync(string key, Guid owner, int statusCode, string responseBody, CancellationToken cancellationToken = default)
