@@ -182,7 +182,6 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         if (FinalStates(group) is not { } finalStates) return null;
 
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(LimitIdleInTransaction));
         // Every statement with the number of rows it must change; any other count means some request
         // would be refused, and only the careful path can tell which.
@@ -246,26 +245,36 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
 
         foreach (var (command, rows) in expected) Checked(command, rows);
         Interlocked.Increment(ref _atOnceAttempts);
-        Interlocked.Add(ref _atOnceStatements, batch.BatchCommands.Count - 1); // the BEGIN aside
+        Interlocked.Add(ref _atOnceStatements, batch.BatchCommands.Count);
+        // Whatever the server refused (a count check, a constraint, a key twice in the group, a deadlock
+        // with another group...), nothing is committed, and the careful path decides request by request.
+        if (await RunAsOneTransactionAsync(connection, batch, ct).ConfigureAwait(false) is not null) return null;
+        Interlocked.Increment(ref _atOnceCommits);
+        return group.Select(r => new CommitResult(r.TransactionId, CommitStatus.Committed)).ToList();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="batch"/> as one transaction in one round trip: BEGIN, its statements and
+    /// COMMIT. Returns the server's refusal, if any: its error stopped the batch before the COMMIT took
+    /// effect, and the transaction is rolled back here. Any other exception (a broken connection) leaves
+    /// the outcome unknown to the caller: the COMMIT may have been carried out.
+    /// </summary>
+    private static async Task<PostgresException?> RunAsOneTransactionAsync(NpgsqlConnection connection, NpgsqlBatch batch, CancellationToken ct)
+    {
+        batch.BatchCommands.Insert(0, new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         try
         {
-            // An exception other than the server's refusal (a broken connection) leaves the outcome
-            // unknown to the caller, as in the careful path: the COMMIT may have been carried out.
             await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-        catch (PostgresException)
-        {
-            // Whatever the server refused (a count check, a constraint, a key twice in the group, a
-            // deadlock with another group...) stopped the batch before its COMMIT took effect: nothing is
-            // committed, and the careful path decides request by request. If the connection broke
-            // meanwhile, the rollback throws and the outcome stays unknown to the caller.
-            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
-            await rollback.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             return null;
         }
-        Interlocked.Increment(ref _atOnceCommits);
-        return group.Select(r => new CommitResult(r.TransactionId, CommitStatus.Committed)).ToList();
+        catch (PostgresException refused)
+        {
+            // If the connection broke meanwhile, this throws and the outcome stays unknown.
+            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
+            await rollback.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            return refused;
+        }
     }
 
     /// <summary>
@@ -650,22 +659,11 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     private async Task<bool> TryClaimFreshKeyAsync(NpgsqlConnection connection, string key, string requestHash, Guid owner, DateTimeOffset leaseUntil, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(ClaimCommitsAsynchronously));
         var insert = NewKeyInsert(key, requestHash, owner, leaseUntil);
         batch.BatchCommands.Add(insert);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-        try
-        {
-            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-        catch (PostgresException)
-        {
-            // The error stopped the batch before its COMMIT; end the failed transaction, then report it.
-            await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
-            await rollback.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            throw;
-        }
+        if (await RunAsOneTransactionAsync(connection, batch, ct).ConfigureAwait(false) is { } refused)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
         return insert.RecordsAffected == 1;
     }
 
