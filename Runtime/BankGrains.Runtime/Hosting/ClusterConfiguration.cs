@@ -99,7 +99,7 @@ public static class ClusterConfiguration
         services.AddSingleton<IClusterManagement, ClusterManagement>();
         // The client coordinates transactions too (ITransactionClient), so it commits and resolves them itself.
         StorageConfiguration.UseTransactionStore(services, sp => new Transactions.PostgresTransactionStore(
-            ClientDataSource(sp), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.Id));
+            RegisteredOrConfiguredDataSource(sp, "a cluster client's transactions"), sp.GetRequiredService<IOptions<ClusterOptions>>().Value.Id));
         Transactions.TransactionServices.AddBankGrainsTransactions(services);
         services.AddHostedService<ClusterClientLifecycle>();
         return services;
@@ -108,17 +108,15 @@ public static class ClusterConfiguration
     /// <summary>The membership table of ConnectionStrings:Postgres for the configured cluster id.</summary>
     public static IMembershipTable PostgresMembership(IServiceProvider services)
     {
-        var dataSource = services.GetService<NpgsqlDataSource>()
-            ?? StorageConfiguration.CreateDataSource(services.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")
-                                       ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required for a cluster."));
+        var dataSource = RegisteredOrConfiguredDataSource(services, "a cluster");
         return new PostgresMembershipTable(dataSource, services.GetRequiredService<IOptions<ClusterOptions>>().Value.Id);
     }
 
-    // The client's registered data source (AddBankGrains adds one), else one for ConnectionStrings:Postgres.
-    private static NpgsqlDataSource ClientDataSource(IServiceProvider services) =>
+    // The registered data source (AddBankGrains adds one), else one for ConnectionStrings:Postgres.
+    private static NpgsqlDataSource RegisteredOrConfiguredDataSource(IServiceProvider services, string neededFor) =>
         services.GetService<NpgsqlDataSource>()
         ?? StorageConfiguration.CreateDataSource(services.GetRequiredService<IConfiguration>().GetConnectionString("Postgres")
-                                   ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required for a cluster client's transactions."));
+                                   ?? throw new InvalidOperationException($"ConnectionStrings:Postgres is required for {neededFor}."));
 
     private static void AddMembershipFollowing(IServiceCollection services, Func<IServiceProvider, IMembershipTable> membershipTable)
     {

@@ -17,9 +17,8 @@ public static class TransactionMetrics
     private static long _lockConflictRetries;
     private static long _commitGroups;
     private static long _groupedTransactions;
-    private static long _queuedTicks;
-    private static long _storeTicks;
-    private static readonly long[] PhaseTicks = new long[4];
+    // Stopwatch ticks, summed: the phases of committed transactions, the commit queue and the store.
+    private static long _bodyTicks, _prepareTicks, _commitTicks, _decideTicks, _queuedTicks, _storeTicks;
     private static readonly long[] AbortsByReason = new long[Enum.GetValues<TransactionAbortReason>().Length];
 
     static TransactionMetrics()
@@ -41,10 +40,10 @@ public static class TransactionMetrics
     /// <summary>Time a committed transaction spent in each phase, to see where latency goes.</summary>
     internal static void Phases(long body, long prepare, long commit, long decide)
     {
-        Interlocked.Add(ref PhaseTicks[0], body);
-        Interlocked.Add(ref PhaseTicks[1], prepare);
-        Interlocked.Add(ref PhaseTicks[2], commit);
-        Interlocked.Add(ref PhaseTicks[3], decide);
+        Interlocked.Add(ref _bodyTicks, body);
+        Interlocked.Add(ref _prepareTicks, prepare);
+        Interlocked.Add(ref _commitTicks, commit);
+        Interlocked.Add(ref _decideTicks, decide);
     }
 
     internal static void LockConflictRetry() => Interlocked.Increment(ref _lockConflictRetries);
@@ -61,22 +60,27 @@ public static class TransactionMetrics
         Volatile.Read(ref _committed), Volatile.Read(ref _aborted), Volatile.Read(ref _lockConflictRetries),
         Volatile.Read(ref _commitGroups), Volatile.Read(ref _groupedTransactions),
         Enum.GetValues<TransactionAbortReason>().ToDictionary(r => r, r => Volatile.Read(ref AbortsByReason[(int)r])),
-        PhaseTicks.Append(Volatile.Read(ref _queuedTicks)).Append(Volatile.Read(ref _storeTicks))
-            .Select(t => TimeSpan.FromTicks((long)(t * (TimeSpan.TicksPerSecond / (double)Stopwatch.Frequency)))).ToArray());
+        new TransactionPhaseTotals(Total(ref _bodyTicks), Total(ref _prepareTicks), Total(ref _commitTicks), Total(ref _decideTicks),
+            Total(ref _queuedTicks), Total(ref _storeTicks)));
+
+    private static TimeSpan Total(ref long ticks) => Stopwatch.GetElapsedTime(0, Volatile.Read(ref ticks));
 }
+
+/// <summary>Summed time of committed transactions in each phase, in the commit queue, and of the store's group commits.</summary>
+public sealed record TransactionPhaseTotals(TimeSpan Body, TimeSpan Prepare, TimeSpan Commit, TimeSpan Decide, TimeSpan Queued, TimeSpan Store);
 
 public sealed record TransactionMetricsSnapshot(
     long Committed, long Aborted, long LockConflictRetries, long CommitGroups, long GroupedTransactions,
     IReadOnlyDictionary<TransactionAbortReason, long> AbortsByReason,
-    IReadOnlyList<TimeSpan> PhaseTotals)
+    TransactionPhaseTotals Phases)
 {
     public double AverageGroupSize => CommitGroups == 0 ? 0 : (double)GroupedTransactions / CommitGroups;
 
     public override string ToString() =>
         $"committed {Committed}, aborted {Aborted} ({string.Join(", ", AbortsByReason.Where(a => a.Value > 0).Select(a => $"{a.Key} {a.Value}"))}), " +
         $"lock-conflict retries {LockConflictRetries}, {CommitGroups} commit groups of {AverageGroupSize:0.0} on average; " +
-        $"mean ms per committed transaction: body {Mean(0)}, prepare {Mean(1)}, commit {Mean(2)}, decide {Mean(3)}; " +
-        $"in the commit queue {Mean(4)} before its group started, {(CommitGroups == 0 ? 0 : PhaseTotals[5].TotalMilliseconds / CommitGroups):0.00} ms per database commit";
+        $"mean ms per committed transaction: body {Mean(Phases.Body)}, prepare {Mean(Phases.Prepare)}, commit {Mean(Phases.Commit)}, decide {Mean(Phases.Decide)}; " +
+        $"in the commit queue {Mean(Phases.Queued)} before its group started, {(CommitGroups == 0 ? 0 : Phases.Store.TotalMilliseconds / CommitGroups):0.00} ms per database commit";
 
-    private string Mean(int phase) => Committed == 0 ? "-" : (PhaseTotals[phase].TotalMilliseconds / Committed).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+    private string Mean(TimeSpan total) => Committed == 0 ? "-" : (total.TotalMilliseconds / Committed).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
 }

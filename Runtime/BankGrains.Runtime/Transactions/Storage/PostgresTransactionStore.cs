@@ -25,13 +25,13 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     // after this long instead of holding those locks — and with them every heartbeat and death vote.
     private const string LimitIdleInTransaction = "SET LOCAL idle_in_transaction_session_timeout = '3s'";
 
-    private const string WriterIsAlive =
-        "EXISTS (SELECT 1 FROM membership m WHERE m.cluster_id = @service AND m.address = @writer_host AND m.port = @writer_port " +
-        "AND m.generation = @writer_generation AND m.status <> 'Dead' FOR SHARE)";
-
+    // The writer silo's membership row, share-locked until COMMIT; no row: a dead writer. The group
+    // path runs it once per writer; the careful path inside each state write (WriterIsAlive).
     private const string WriterRowSql =
         "SELECT 1 FROM membership WHERE cluster_id = @service AND address = @writer_host AND port = @writer_port " +
         "AND generation = @writer_generation AND status <> 'Dead' FOR SHARE";
+
+    private const string WriterIsAlive = $"EXISTS ({WriterRowSql})";
 
     private const string InsertCommitSql =
         "INSERT INTO tx_commits (service_id, tx_id, outcome, decided_at) VALUES (@service, @tx, 'committed', now()) ON CONFLICT DO NOTHING";
@@ -62,10 +62,11 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
 
     // ---- The whole group at once (TryCommitAtOnceAsync): one statement per kind of row, not per request.
     // Parallel arrays, unnested; the texts never change, so automatic preparation parses each once.
+    // Plain inserts: there a conflict must stop the whole attempt (see Checked).
 
     private const string InsertCommitsSql =
         "INSERT INTO tx_commits (service_id, tx_id, outcome, decided_at) " +
-        "SELECT @service, u.tx_id, 'committed', now() FROM unnest(@txs) AS u(tx_id) ON CONFLICT DO NOTHING";
+        "SELECT @service, u.tx_id, 'committed', now() FROM unnest(@txs) AS u(tx_id)";
 
     // Each row once (an UPDATE cannot change a row twice), at its final version and payload: see FinalStates.
     private const string UpdateStatesSql =
@@ -76,8 +77,7 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     private const string InsertStatesSql =
         "INSERT INTO grain_state (service_id, grain_id, state_name, version, payload, updated_at, writer) " +
         "SELECT @service, u.grain_id, u.state_name, u.writes, u.payload, now(), u.writer " +
-        "FROM unnest(@grains, @states, @writes, @payloads, @writers) AS u(grain_id, state_name, writes, payload, writer) " +
-        "ON CONFLICT DO NOTHING";
+        "FROM unnest(@grains, @states, @writes, @payloads, @writers) AS u(grain_id, state_name, writes, payload, writer)";
 
     // Same condition as CompleteKeyOnCommitSql. A key twice in one statement is an error (a row cannot be
     // upserted twice), which sends the group to the careful path, where the second one is refused.
@@ -285,7 +285,8 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     private static void Checked(NpgsqlBatchCommand command, int rows)
     {
         // A conflict must stop this batch anyway: a plain INSERT does that with an error, and spares the
-        // speculative insertion (and its extra WAL record per row) that ON CONFLICT needs.
+        // speculative insertion (and its extra WAL record per row) that ON CONFLICT needs. The statements
+        // shared with the careful path (entries, headers, events) lose their ON CONFLICT here.
         var sql = command.CommandText.EndsWith(SkipConflicts, StringComparison.Ordinal) ? command.CommandText[..^SkipConflicts.Length] : command.CommandText;
         command.CommandText = sql.StartsWith("SELECT ", StringComparison.Ordinal)
             ? $"SELECT bg_expect_rows(count(*), @expected_rows) FROM ({sql}) AS found"
