@@ -52,13 +52,14 @@ public sealed class BenchCluster : IAsyncDisposable
     {
         Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on" + string.Concat((postgresSettings ?? []).Select(s => ", " + s)) + ") …");
         // Room for the baseline's, the silos' and the Api's connection pools at once.
-        List<string> settings = ["max_connections=600", .. postgresSettings ?? []];
+        List<string> settings = ["max_connections=600", .. PreparedWal.Settings, .. postgresSettings ?? []];
         if (topStatements > 0) settings.AddRange(["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"]);
         var postgres = await PostgresServer.StartAsync(ct, settings);
         var cluster = new BenchCluster(postgres, await postgres.CreateDatabaseAsync("bank", ct)) { _topStatements = topStatements };
         try
         {
             if (topStatements > 0) await cluster.ExecuteAsync("CREATE EXTENSION pg_stat_statements", ct);
+            await PreparedWal.PrepareAsync(cluster.ConnectionString, ct);
             await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), ct);
             return cluster;
         }
@@ -187,6 +188,14 @@ public sealed class BenchCluster : IAsyncDisposable
                 Console.WriteLine($"{child.Name,-12} {summary}");
         }
         if (_topStatements > 0) await PrintTopStatementsAsync();
+        try
+        {
+            Console.WriteLine(await PreparedWal.ReportAsync(ConnectionString));
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"warning: WAL report: {e.Message}");
+        }
         await Postgres.DisposeAsync();
         AppDomain.CurrentDomain.ProcessExit -= _onExit;
         if (_keepLogs)

@@ -211,6 +211,27 @@ public sealed class PostgresTransactionStoreTests(PostgresDatabaseFixture databa
     }
 
     [Fact]
+    public async Task A_request_committed_alone_takes_the_one_round_trip_path_too()
+    {
+        var (grain, fresh) = (NewGrain(), NewGrain());
+        await CommitOneAsync(Request(Guid.NewGuid(), [Write(grain, 0, 0)]));
+        var (tx, key) = (Guid.NewGuid(), "alone-" + Guid.NewGuid());
+        var (attempts, commits) = (Store.AtOnceAttempts, Store.AtOnceCommits);
+
+        var results = await Transactions.CommitAsync(
+            [Request(tx, [Write(grain, 1, 1), Write(fresh, 0, 7)], header: true, events: 2, key: Idem(key, "h", 201, "alone"))]);
+
+        Assert.Equal(CommitStatus.Committed, Assert.Single(results).Status);
+        Assert.Equal((attempts + 1, commits + 1), (Store.AtOnceAttempts, Store.AtOnceCommits));
+        await AssertStateAsync(grain, 2, 1);
+        await AssertStateAsync(fresh, 1, 7);
+        Assert.Equal(TransactionOutcome.Committed, await Transactions.ReadOutcomeAsync(tx));
+        Assert.NotNull(await Ledger.ReadTransactionAsync(tx));
+        Assert.Equal(2, await CountOutboxAsync(tx));
+        Assert.Equal(new IdempotencyClaim(IdempotencyClaimStatus.Completed, 201, "alone"), await Keys.ClaimAsync(key, "h", Guid.NewGuid(), Future));
+    }
+
+    [Fact]
     public async Task A_hot_row_written_by_every_request_of_a_group_is_changed_once_to_its_final_version()
     {
         var (hot, other) = (NewGrain(), NewGrain());

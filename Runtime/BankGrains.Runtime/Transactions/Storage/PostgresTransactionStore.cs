@@ -123,7 +123,8 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         if (group.Count == 0) return [];
 
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        if (group.Count > 1 && await TryCommitAtOnceAsync(connection, group, cancellationToken).ConfigureAwait(false) is { } atOnce)
+        // A group of one too: the careful path costs it two round trips and a statement per row.
+        if (await TryCommitAtOnceAsync(connection, group, cancellationToken).ConfigureAwait(false) is { } atOnce)
             return atOnce;
         await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
         var results = new List<CommitResult>(group.Count);
