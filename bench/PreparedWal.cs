@@ -16,7 +16,7 @@ namespace BankGrains.Bench;
 /// </summary>
 public static class PreparedWal
 {
-    /// <summary>WAL made ready before the run: more than the heaviest scenario writes (about 1.3 GB, REST).</summary>
+    /// <summary>WAL made ready before the run: a default run writes 0.4–0.8 GB; the end of the run reports whether it stayed within.</summary>
     public const int Megabytes = 2048;
 
     private const int SegmentMegabytes = 16;
