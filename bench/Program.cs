@@ -70,11 +70,12 @@ static void PrintUsage(TextWriter to)
     to.WriteLine();
     to.WriteLine("options:");
     to.WriteLine("  --seconds N       measured time (default 10)");
-    to.WriteLine("  --warmup N        warm-up seconds before measuring (default 3; uniform-rest 15)");
+    to.WriteLine("  --warmup N        warm-up seconds before measuring (ping: 3, transfers: 15)");
     to.WriteLine("  --concurrency N   concurrent callers, closed loop (ping: 256, transfers: 64)");
     to.WriteLine("  --grains N        ping: distinct grain ids called round-robin (default 1024)");
     to.WriteLine("  --silos N         silo processes (ping-remote: 2, transfers: 1)");
     to.WriteLine("  --accounts N      transfers: accounts (default 1000)");
+    to.WriteLine("  --rounds N        transfers: measure baseline and grains in turn N times, report the median ratio (default 1)");
     to.WriteLine("  --pg-statements N print PostgreSQL's N most expensive statements at the end (default 0: off)");
     to.WriteLine("  --pg NAME=VALUE   a PostgreSQL setting for the run's server, baseline and grains alike (repeatable)");
     to.WriteLine();
@@ -84,7 +85,7 @@ static void PrintUsage(TextWriter to)
 
 namespace BankGrains.Bench
 {
-    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000, int PgStatements = 0)
+    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000, int PgStatements = 0, int Rounds = 1)
     {
         /// <summary>Extra settings for the run's PostgreSQL server (<c>--pg name=value</c>).</summary>
         public IReadOnlyList<string> PgSettings { get; init; } = [];
@@ -118,6 +119,7 @@ namespace BankGrains.Bench
                     "--silos" when value >= 1 => o with { Silos = value },
                     "--accounts" when value >= 2 => o with { Accounts = value },
                     "--pg-statements" => o with { PgStatements = value },
+                    "--rounds" when value >= 1 => o with { Rounds = value },
                     _ => throw new FormatException($"Unknown option or bad value: {name} {value}."),
                 };
             }

@@ -20,17 +20,14 @@ public static class RestScenario
         Console.WriteLine($"opening and funding {n} USD accounts …");
         var accounts = await TransferScenarios.OpenAccountsAsync(cluster.Grains, n, ct);
 
-        var baselineResult = await TransferScenarios.MeasureBaselineAsync(cluster, options, n, hot: false, ct);
-
-        Console.WriteLine("REST: POST /transfers to the Api process …");
-        var cpu = new CpuMeter();
         using var self = Process.GetCurrentProcess();
-        cpu.Track("bench", self);
-        foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
-        if (cluster.Api is { } api) cpu.Track("api", api.Process);
         Task Transfer(int from, int to) => PostTransferAsync(http, accounts[from], accounts[to]);
-        var result = await TransferScenarios.MeasureAsync(options, n, cpu, ct, Transfer, hot: false);
-        var usage = cpu.Stop();
+        var (baselineResult, result, usage) = await TransferScenarios.MeasureRoundsAsync(cluster, options, n, hot: false, "REST: POST /transfers to the Api process …", cpu =>
+        {
+            cpu.Track("bench", self);
+            foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
+            if (cluster.Api is { } api) cpu.Track("api", api.Process);
+        }, Transfer, ct);
         var atSeventy = await TransferScenarios.AtSeventyPercentAsync(result, options, n, Transfer, hot: false, ct);
         cluster.WarnAboutExitedSilos();
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using BankGrains.Grains.Interfaces;
 using BankGrains.Runtime.Transactions;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,17 +30,14 @@ public static class TransferScenarios
         Console.WriteLine($"opening and funding {n} USD accounts …");
         var accounts = await OpenAccountsAsync(grains, n, ct);
 
-        var baselineResult = await MeasureBaselineAsync(cluster, options, n, hot, ct);
-
-        Console.WriteLine("grains: transfers through the teller grain …");
-        var cpu = new CpuMeter();
         using var self = Process.GetCurrentProcess();
-        cpu.Track("bench", self);
-        foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
         Task Transfer(int from, int to) =>
             grains.GetGrain<ITellerGrain>(Tellers.For(accounts[from])).TransferAsync(new TransferOrder(Guid.CreateVersion7(), accounts[from], accounts[to], Amount, null));
-        var result = await MeasureAsync(options, n, cpu, ct, Transfer, hot);
-        var usage = cpu.Stop();
+        var (baselineResult, result, usage) = await MeasureRoundsAsync(cluster, options, n, hot, "grains: transfers through the teller grain …", cpu =>
+        {
+            cpu.Track("bench", self);
+            foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
+        }, Transfer, ct);
         var atSeventy = await AtSeventyPercentAsync(result, options, n, Transfer, hot, ct);
         cluster.WarnAboutExitedSilos();
 
@@ -47,6 +45,41 @@ public static class TransferScenarios
         Report.Print(scenario, options, result, [("all silos", result.CallsPerSecond)], usage, baselineResult, atSeventy);
         if (result.Errors > 0) cluster.KeepLogs();
         return result.Calls > 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The baseline and then the grains, <c>--rounds</c> times in turn, so a machine whose speed drifts
+    /// during the run drifts for both alike. With several rounds each is listed, and the one with the
+    /// median ratio is the one reported (its latency and CPU too).
+    /// </summary>
+    /// <param name="track">Adds the processes whose CPU the grains' measurement reports.</param>
+    internal static async Task<MeasuredRound> MeasureRoundsAsync(BenchCluster cluster, Options options, int n, bool hot, string title,
+        Action<CpuMeter> track, Func<int, int, Task> transfer, CancellationToken ct)
+    {
+        var rounds = new List<MeasuredRound>();
+        for (var round = 1; round <= options.Rounds; round++)
+        {
+            if (options.Rounds > 1) Console.WriteLine($"round {round} of {options.Rounds} …");
+            var baseline = await MeasureBaselineAsync(cluster, options, n, hot, ct);
+            Console.WriteLine(title);
+            var cpu = new CpuMeter();
+            track(cpu);
+            var grains = await MeasureAsync(options, n, cpu, ct, transfer, hot);
+            rounds.Add(new MeasuredRound(baseline, grains, cpu.Stop()));
+        }
+        if (rounds.Count == 1) return rounds[0];
+        var inv = CultureInfo.InvariantCulture;
+        for (var i = 0; i < rounds.Count; i++)
+            Console.WriteLine(string.Create(inv, $"round {i + 1,-6} {rounds[i].Grains.CallsPerSecond:N0} calls/s, baseline {rounds[i].Baseline.CallsPerSecond:N0}: {rounds[i].Ratio:0.00}×"));
+        var median = rounds.OrderBy(r => r.Ratio).ElementAt(rounds.Count / 2);
+        Console.WriteLine(string.Create(inv, $"rounds       ratios {rounds.Min(r => r.Ratio):0.00}–{rounds.Max(r => r.Ratio):0.00}×; reported below: round {rounds.IndexOf(median) + 1}, the median"));
+        return median;
+    }
+
+    internal sealed record MeasuredRound(LoadResult Baseline, LoadResult Grains,
+        (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds) Cpu)
+    {
+        public double Ratio => Baseline.CallsPerSecond > 0 ? Grains.CallsPerSecond / Baseline.CallsPerSecond : 0;
     }
 
     /// <summary>The same transfers as a PostgreSQL function; its connections are closed before the grains run.</summary>
