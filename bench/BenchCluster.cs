@@ -24,7 +24,7 @@ public sealed class BenchCluster : IAsyncDisposable
     private IHost? _client;
     private bool _keepLogs;
     private int _topStatements;
-    private bool _walPrepared;
+    private int _walMegabytes;
 
     private BenchCluster(PostgresServer postgres, string connectionString)
     {
@@ -48,20 +48,20 @@ public sealed class BenchCluster : IAsyncDisposable
     /// <param name="topStatements">When above 0, PostgreSQL tracks its statements (pg_stat_statements) and
     /// the most expensive ones are printed at the end: where the database's time went.</param>
     /// <param name="postgresSettings">Extra server settings (<c>--pg</c>), for the baseline and the grains alike.</param>
-    /// <param name="commits">The scenario commits transfers: PostgreSQL's WAL is prepared first (<see cref="PreparedWal"/>).</param>
+    /// <param name="walMegabytes">WAL prepared before the run, as on a server in steady state (<see cref="PreparedWal"/>); 0: none (nothing is committed).</param>
     public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct, int topStatements = 0,
-        IReadOnlyList<string>? postgresSettings = null, bool commits = true)
+        IReadOnlyList<string>? postgresSettings = null, int walMegabytes = 0)
     {
         Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on" + string.Concat((postgresSettings ?? []).Select(s => ", " + s)) + ") …");
         // Room for the baseline's, the silos' and the Api's connection pools at once.
-        List<string> settings = ["max_connections=600", .. commits ? PreparedWal.Settings : [], .. postgresSettings ?? []];
+        List<string> settings = ["max_connections=600", .. walMegabytes > 0 ? PreparedWal.Settings(walMegabytes) : [], .. postgresSettings ?? []];
         if (topStatements > 0) settings.AddRange(["shared_preload_libraries=pg_stat_statements", "pg_stat_statements.track=all"]);
         var postgres = await PostgresServer.StartAsync(ct, settings);
-        var cluster = new BenchCluster(postgres, await postgres.CreateDatabaseAsync("bank", ct)) { _topStatements = topStatements, _walPrepared = commits };
+        var cluster = new BenchCluster(postgres, await postgres.CreateDatabaseAsync("bank", ct)) { _topStatements = topStatements, _walMegabytes = walMegabytes };
         try
         {
             if (topStatements > 0) await cluster.ExecuteAsync("CREATE EXTENSION pg_stat_statements", ct);
-            if (commits) await PreparedWal.PrepareAsync(cluster.ConnectionString, ct);
+            if (walMegabytes > 0) await PreparedWal.PrepareAsync(cluster.ConnectionString, walMegabytes, ct);
             await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), ct);
             return cluster;
         }
@@ -190,11 +190,11 @@ public sealed class BenchCluster : IAsyncDisposable
                 Console.WriteLine($"{child.Name,-12} {summary}");
         }
         if (_topStatements > 0) await PrintTopStatementsAsync();
-        if (_walPrepared)
+        if (_walMegabytes > 0)
         {
             try
             {
-                Console.WriteLine(await PreparedWal.ReportAsync(ConnectionString));
+                Console.WriteLine(await PreparedWal.ReportAsync(ConnectionString, _walMegabytes));
             }
             catch (Exception e)
             {

@@ -16,21 +16,21 @@ namespace BankGrains.Bench;
 /// </summary>
 public static class PreparedWal
 {
-    /// <summary>WAL made ready before the run: a default run writes 0.4–0.8 GB; the end of the run reports whether it stayed within.</summary>
-    public const int Megabytes = 2048;
+    /// <summary>WAL made ready before the run (<c>--wal-mb</c>): a default run writes 0.4–0.8 GB; the end of the run reports whether it stayed within.</summary>
+    public const int DefaultMegabytes = 2048;
 
     private const int SegmentMegabytes = 16;
 
     /// <summary>Server settings: keep that many megabytes of old segments for recycling, and no checkpoint for lack of WAL room during a run.</summary>
-    public static IReadOnlyList<string> Settings { get; } =
+    public static IReadOnlyList<string> Settings(int megabytes) =>
     [
-        $"min_wal_size={Megabytes}MB",
-        $"max_wal_size={4 * Megabytes}MB",
+        $"min_wal_size={Math.Max(megabytes, 32)}MB",
+        $"max_wal_size={4 * Math.Max(megabytes, 256)}MB",
         "checkpoint_timeout=30min",
     ];
 
-    /// <summary>Writes <see cref="Megabytes"/> of WAL, one segment at a time, then checkpoints so every segment is kept for reuse.</summary>
-    public static async Task PrepareAsync(string connectionString, CancellationToken ct)
+    /// <summary>Writes <paramref name="megabytes"/> of WAL, one segment at a time, then checkpoints so every segment is kept for reuse.</summary>
+    public static async Task PrepareAsync(string connectionString, int megabytes, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         await using var connection = new NpgsqlConnection(connectionString);
@@ -38,7 +38,7 @@ public static class PreparedWal
         var start = await CurrentLsnAsync(connection, ct);
         // A switch needs something written since the last one; a tiny message is enough, and the switch
         // itself makes the backend create (zero-fill) the next segment.
-        for (var i = 0; i < Megabytes / SegmentMegabytes; i++)
+        for (var i = 0; i < megabytes / SegmentMegabytes; i++)
             await ExecuteAsync(connection, "SELECT pg_logical_emit_message(false, 'bench-wal', ''), pg_switch_wal()", ct);
         await ExecuteAsync(connection, "CHECKPOINT", ct);
         var recycled = await ScalarAsync<long>(connection,
@@ -53,14 +53,14 @@ public static class PreparedWal
     private static long Start { get; set; }
 
     /// <summary>The WAL the run wrote and the checkpoints it met, to show the prepared segments sufficed.</summary>
-    public static async Task<string> ReportAsync(string connectionString)
+    public static async Task<string> ReportAsync(string connectionString, int megabytes)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         var written = (await CurrentLsnAsync(connection, default) - Start) / (1 << 20);
         var checkpoints = await ScalarAsync<long>(connection, "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter", default);
         return string.Create(CultureInfo.InvariantCulture,
-            $"wal          {written} MB written during the run ({(written > Megabytes ? "more than" : "within")} the {Megabytes} MB prepared); " +
+            $"wal          {written} MB written during the run ({(written > megabytes ? "more than" : "within")} the {megabytes} MB prepared); " +
             $"{checkpoints} checkpoints since the server started (1 is the preparation's own)");
     }
 

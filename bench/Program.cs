@@ -48,7 +48,9 @@ using var onSigterm = System.Runtime.InteropServices.PosixSignalRegistration.Cre
 Console.WriteLine(Machine.Describe());
 try
 {
-    return await scenario.Run(options, cancel.Token);
+    var exitCode = await scenario.Run(options, cancel.Token);
+    if (Report.ResultLine is { } result) Console.WriteLine(result);
+    return exitCode;
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
@@ -76,6 +78,7 @@ static void PrintUsage(TextWriter to)
     to.WriteLine("  --silos N         silo processes (ping-remote: 2, transfers: 1)");
     to.WriteLine("  --accounts N      transfers: accounts (default 1000)");
     to.WriteLine("  --rounds N        transfers: measure baseline and grains in turn N times, report the median ratio (default 1)");
+    to.WriteLine("  --wal-mb N        transfers: WAL prepared before the run as on a server in steady state (default 2048; 0: none)");
     to.WriteLine("  --pg-statements N print PostgreSQL's N most expensive statements at the end (default 0: off)");
     to.WriteLine("  --pg NAME=VALUE   a PostgreSQL setting for the run's server, baseline and grains alike (repeatable)");
     to.WriteLine();
@@ -85,7 +88,8 @@ static void PrintUsage(TextWriter to)
 
 namespace BankGrains.Bench
 {
-    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000, int PgStatements = 0, int Rounds = 1)
+    public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000, int PgStatements = 0, int Rounds = 1,
+        int WalMegabytes = PreparedWal.DefaultMegabytes)
     {
         /// <summary>Extra settings for the run's PostgreSQL server (<c>--pg name=value</c>).</summary>
         public IReadOnlyList<string> PgSettings { get; init; } = [];
@@ -120,6 +124,7 @@ namespace BankGrains.Bench
                     "--accounts" when value >= 2 => o with { Accounts = value },
                     "--pg-statements" => o with { PgStatements = value },
                     "--rounds" when value >= 1 => o with { Rounds = value },
+                    "--wal-mb" => o with { WalMegabytes = value },
                     _ => throw new FormatException($"Unknown option or bad value: {name} {value}."),
                 };
             }

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace BankGrains.Bench;
 
-/// <summary>Prints a scenario's figures for people, then the one machine-readable RESULT line.</summary>
+/// <summary>Prints a scenario's figures for people, and keeps the one machine-readable RESULT line for the very end of the output.</summary>
 public static class Report
 {
     public static void Print(string scenario, Options options, LoadResult result,
@@ -51,7 +51,13 @@ public static class Report
                 $"baseline     {baselineTps:N0} calls/s, p50 {baseline.Latency.PercentileMs(50):0.000} ms, p99 {baseline.Latency.PercentileMs(99):0.000} ms, {baseline.Errors:N0} failed (stored procedure, same server and concurrency)"));
             Console.WriteLine(string.Create(inv, $"ratio        {ratio:0.00}× the baseline"));
         }
-        Console.WriteLine(string.Create(inv,
-            $"RESULT scenario={scenario} tps={result.CallsPerSecond:0} p50_ms={result.Latency.PercentileMs(50):0.000} p99_ms={result.Latency.PercentileMs(99):0.000} baseline_tps={baselineTps:0} ratio={ratio:0.00}"));
+        ResultLine = string.Create(inv,
+            $"RESULT scenario={scenario} tps={result.CallsPerSecond:0} p50_ms={result.Latency.PercentileMs(50):0.000} p99_ms={result.Latency.PercentileMs(99):0.000} baseline_tps={baselineTps:0} ratio={ratio:0.00}");
     }
+
+    /// <summary>
+    /// The RESULT line of the scenario that ran: Program prints it last, after everything the scenario
+    /// started has stopped and reported (silo metrics, WAL), so it is the output's final line.
+    /// </summary>
+    public static string? ResultLine { get; private set; }
 }

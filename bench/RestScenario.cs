@@ -14,7 +14,7 @@ public static class RestScenario
     {
         var n = Math.Max(2, options.Accounts);
         await FsyncRate.PrintAsync(ct);
-        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings);
+        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings, options.WalMegabytes);
         using var http = await cluster.StartApiAsync(options.Concurrency, ct);
 
         Console.WriteLine($"opening and funding {n} USD accounts …");

@@ -52,7 +52,7 @@ public static class Scenarios
 
     private static async Task<int> PingRemoteAsync(Options options, CancellationToken ct)
     {
-        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings, commits: false);
+        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings);
         var factory = cluster.Grains;
         var grains = Enumerable.Range(0, options.Grains).Select(i => factory.GetGrain<IPingGrain>(i)).ToArray();
 

@@ -24,7 +24,7 @@ public static class TransferScenarios
     {
         var n = Math.Max(2, options.Accounts);
         await FsyncRate.PrintAsync(ct);
-        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings);
+        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings, options.WalMegabytes);
         var grains = cluster.Grains;
 
         Console.WriteLine($"opening and funding {n} USD accounts …");

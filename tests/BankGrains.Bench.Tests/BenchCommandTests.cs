@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Xunit;
+
+namespace BankGrains.Bench.Tests;
+
+/// <summary>
+/// The bench as its users run it: `dotnet BankGrains.Bench.dll &lt;scenario&gt; [options]`, a separate
+/// process that starts and stops what it needs. Short runs with small settings: what is checked is
+/// that a scenario works end to end (money and ledger checked by the bench itself) and that its
+/// output ends with the machine-readable RESULT line, not what the figures are.
+/// </summary>
+public sealed class BenchCommandTests
+{
+    private static readonly Regex ResultLine = new(
+        @"^RESULT scenario=(?<scenario>[a-z-]+) tps=\d+ p50_ms=\d+\.\d{3} p99_ms=\d+\.\d{3} baseline_tps=(?<baseline>\d+) ratio=\d+\.\d{2}$");
+
+    [Theory]
+    [InlineData("fsync=off")]
+    [InlineData("synchronous_commit=off")]
+    [InlineData("full_page_writes=off")]
+    public void Settings_that_would_make_commits_not_durable_are_refused(string setting)
+    {
+        var defaults = new Options(Seconds: 10, Warmup: 15, Concurrency: 64, Grains: 0, Silos: 1);
+
+        var error = Assert.Throws<FormatException>(() => Options.Parse(["--pg", setting], defaults));
+
+        Assert.Contains("durable", error.Message);
+    }
+
+    [Fact]
+    public void Options_override_the_scenarios_defaults()
+    {
+        var defaults = new Options(Seconds: 10, Warmup: 15, Concurrency: 64, Grains: 0, Silos: 1);
+
+        var options = Options.Parse(["--rounds", "3", "--wal-mb", "0", "--pg", "work_mem=8MB", "--seconds", "2"], defaults);
+
+        Assert.Equal((3, 0, 2, 15), (options.Rounds, options.WalMegabytes, options.Seconds, options.Warmup));
+        Assert.Equal(["work_mem=8MB"], options.PgSettings);
+        Assert.Throws<FormatException>(() => Options.Parse(["--rounds", "0"], defaults));
+    }
+
+    [Fact]
+    public async Task Ping_local_runs_and_its_output_ends_with_the_result_line()
+    {
+        var (exitCode, output) = await RunBenchAsync("ping-local", "--seconds", "1", "--warmup", "1", "--concurrency", "8", "--grains", "16");
+
+        Assert.True(exitCode == 0, output);
+        var last = ResultLine.Match(LastLine(output));
+        Assert.True(last.Success, $"the last line is not a RESULT line:\n{output}");
+        Assert.Equal(("ping-local", "0"), (last.Groups["scenario"].Value, last.Groups["baseline"].Value));
+    }
+
+    [Fact]
+    public async Task Uniform_client_runs_against_its_baseline_checks_the_money_and_ends_with_the_result_line()
+    {
+        var (exitCode, output) = await RunBenchAsync("uniform-client",
+            "--seconds", "1", "--warmup", "1", "--concurrency", "4", "--accounts", "20", "--wal-mb", "64");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("ledger verifies", output);
+        Assert.Matches(@"wal +\d+ segments \(\d+ MB\) created and recycled ahead of the run", output);
+        var last = ResultLine.Match(LastLine(output));
+        Assert.True(last.Success, $"the last line is not a RESULT line:\n{output}");
+        Assert.Equal("uniform-client", last.Groups["scenario"].Value);
+        Assert.True(int.Parse(last.Groups["baseline"].Value) > 0, output);
+    }
+
+    private static string LastLine(string output) => output.TrimEnd().Split('\n')[^1].TrimEnd('\r');
+
+    /// <summary>Runs the bench built next to this test's configuration, with a time limit; returns its exit code and stdout + stderr.</summary>
+    private static async Task<(int ExitCode, string Output)> RunBenchAsync(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(BenchDll());
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(limit.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"the bench did not finish within 3 minutes:\n{await stdout}\n{await stderr}");
+        }
+        // stderr last: the RESULT line must be the last line of stdout.
+        return (process.ExitCode, (await stderr) + (await stdout));
+    }
+
+    private static string BenchDll()
+    {
+        var configuration = typeof(BenchCommandTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BankGrains.sln"))) root = root.Parent;
+        if (root is null) throw new InvalidOperationException($"BankGrains.sln not found above {AppContext.BaseDirectory}.");
+        var dll = Path.Combine(root.FullName, "bench", "bin", configuration, "net10.0", "BankGrains.Bench.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"The bench is not built for {configuration}: run `dotnet build bench -c {configuration}`.", dll);
+    }
+}
