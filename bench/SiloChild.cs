@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using BankGrains.Runtime.Hosting;
+using BankGrains.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -73,15 +74,7 @@ public sealed class SiloChild : IAsyncDisposable
     }
 
     /// <summary>The Api build of the same configuration as this bench (the bench project builds it first).</summary>
-    private static string ApiDll()
-    {
-        var configuration = typeof(SiloChild).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BankGrains.sln"))) root = root.Parent;
-        if (root is null) throw new InvalidOperationException($"BankGrains.sln not found above {AppContext.BaseDirectory}.");
-        var dll = Path.Combine(root.FullName, "Api", "bin", configuration, "net10.0", "BankGrains.Api.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"The Api is not built for {configuration}: run `dotnet build Api -c {configuration}`.", dll);
-    }
+    private static string ApiDll() => BuiltProject.Dll("Api", "BankGrains.Api", typeof(SiloChild).Assembly);
 
     private static SiloChild Start(string name, int port, ProcessStartInfo info, string logDirectory)
     {

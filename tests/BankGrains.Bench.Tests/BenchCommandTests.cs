@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text.RegularExpressions;
+using BankGrains.TestSupport;
 using Xunit;
 
 namespace BankGrains.Bench.Tests;
@@ -92,13 +92,5 @@ public sealed class BenchCommandTests
         return (process.ExitCode, (await stderr) + (await stdout));
     }
 
-    private static string BenchDll()
-    {
-        var configuration = typeof(BenchCommandTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BankGrains.sln"))) root = root.Parent;
-        if (root is null) throw new InvalidOperationException($"BankGrains.sln not found above {AppContext.BaseDirectory}.");
-        var dll = Path.Combine(root.FullName, "bench", "bin", configuration, "net10.0", "BankGrains.Bench.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"The bench is not built for {configuration}: run `dotnet build bench -c {configuration}`.", dll);
-    }
+    private static string BenchDll() => BuiltProject.Dll("bench", "BankGrains.Bench", typeof(BenchCommandTests).Assembly);
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Reflection;
 using System.Text;
 using BankGrains.TestSupport;
 
@@ -148,17 +147,7 @@ public sealed class ApiProcess : IDisposable
     }
 
     /// <summary>The API's build output for the configuration this test assembly was built with.</summary>
-    private static string ApiDll()
-    {
-        var configuration = typeof(ApiProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BankGrains.sln"))) root = root.Parent;
-        if (root is null) throw new InvalidOperationException($"BankGrains.sln not found above {AppContext.BaseDirectory}.");
-
-        var dll = Path.Combine(root.FullName, "Api", "bin", configuration, "net10.0", "BankGrains.Api.dll");
-        if (!File.Exists(dll)) throw new FileNotFoundException($"The API is not built for {configuration}: run `dotnet build Api -c {configuration}`.", dll);
-        return dll;
-    }
+    private static string ApiDll() => BuiltProject.Dll("Api", "BankGrains.Api", typeof(ApiProcess).Assembly);
 
     /// <summary>The dotnet host that runs this test (the CLI sets DOTNET_HOST_PATH), else dotnet on PATH.</summary>
     private static string DotnetHost()

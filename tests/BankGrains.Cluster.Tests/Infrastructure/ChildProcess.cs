@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Runtime.InteropServices;
+using BankGrains.TestSupport;
 
 namespace BankGrains.Cluster.Tests.Infrastructure;
 
@@ -224,17 +224,7 @@ public sealed class ChildProcess : IDisposable
     /// The build output of <paramref name="project"/> (Silo, Api) for the configuration this test
     /// assembly was built with: &lt;repo&gt;/&lt;project&gt;/bin/&lt;Configuration&gt;/net10.0/BankGrains.&lt;project&gt;.dll.
     /// </summary>
-    public static string BuiltDll(string project)
-    {
-        var configuration = typeof(ChildProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "BankGrains.sln"))) root = root.Parent;
-        if (root is null) throw new InvalidOperationException($"BankGrains.sln not found above {AppContext.BaseDirectory}.");
-        var dll = Path.Combine(root.FullName, project, "bin", configuration, "net10.0", $"BankGrains.{project}.dll");
-        if (!File.Exists(dll))
-            throw new FileNotFoundException($"{project} is not built for {configuration}: run `dotnet build {project} -c {configuration}`.", dll);
-        return dll;
-    }
+    public static string BuiltDll(string project) => BuiltProject.Dll(project, $"BankGrains.{project}", typeof(ChildProcess).Assembly);
 
     private static class NativeMethods
     {
