@@ -25,6 +25,7 @@ public sealed class BenchCluster : IAsyncDisposable
     private bool _keepLogs;
     private int _topStatements;
     private int _walMegabytes;
+    private long _walAtStart;
 
     private BenchCluster(PostgresServer postgres, string connectionString)
     {
@@ -61,7 +62,7 @@ public sealed class BenchCluster : IAsyncDisposable
         try
         {
             if (topStatements > 0) await cluster.ExecuteAsync("CREATE EXTENSION pg_stat_statements", ct);
-            if (walMegabytes > 0) await PreparedWal.PrepareAsync(cluster.ConnectionString, walMegabytes, ct);
+            if (walMegabytes > 0) cluster._walAtStart = await PreparedWal.PrepareAsync(cluster.ConnectionString, walMegabytes, ct);
             await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), ct);
             return cluster;
         }
@@ -194,7 +195,7 @@ public sealed class BenchCluster : IAsyncDisposable
         {
             try
             {
-                Console.WriteLine(await PreparedWal.ReportAsync(ConnectionString, _walMegabytes));
+                Console.WriteLine(await PreparedWal.ReportAsync(ConnectionString, _walMegabytes, _walAtStart));
             }
             catch (Exception e)
             {

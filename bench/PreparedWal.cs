@@ -29,8 +29,11 @@ public static class PreparedWal
         "checkpoint_timeout=30min",
     ];
 
-    /// <summary>Writes <paramref name="megabytes"/> of WAL, one segment at a time, then checkpoints so every segment is kept for reuse.</summary>
-    public static async Task PrepareAsync(string connectionString, int megabytes, CancellationToken ct)
+    /// <summary>
+    /// Writes <paramref name="megabytes"/> of WAL, one segment at a time, then checkpoints so every segment
+    /// is kept for reuse. Returns where the log is when the run begins, for <see cref="ReportAsync"/>.
+    /// </summary>
+    public static async Task<long> PrepareAsync(string connectionString, int megabytes, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         await using var connection = new NpgsqlConnection(connectionString);
@@ -43,21 +46,19 @@ public static class PreparedWal
         await ExecuteAsync(connection, "CHECKPOINT", ct);
         var recycled = await ScalarAsync<long>(connection,
             "SELECT count(*) FROM pg_ls_waldir() WHERE name > pg_walfile_name(pg_current_wal_lsn()) AND name ~ '^[0-9A-F]{24}$'", ct);
-        Start = await CurrentLsnAsync(connection, ct);
+        var runStart = await CurrentLsnAsync(connection, ct);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"wal          {recycled} segments ({recycled * SegmentMegabytes} MB) created and recycled ahead of the run in {clock.Elapsed.TotalSeconds:0.0} s " +
-            $"({(Start - start) / (1 << 20)} MB of WAL), as a server in steady state has them"));
+            $"({(runStart - start) / (1 << 20)} MB of WAL), as a server in steady state has them"));
+        return runStart;
     }
 
-    /// <summary>Where the log was when the run began.</summary>
-    private static long Start { get; set; }
-
-    /// <summary>The WAL the run wrote and the checkpoints it met, to show the prepared segments sufficed.</summary>
-    public static async Task<string> ReportAsync(string connectionString, int megabytes)
+    /// <summary>The WAL the run wrote since <paramref name="runStart"/> and the checkpoints it met, to show the prepared segments sufficed.</summary>
+    public static async Task<string> ReportAsync(string connectionString, int megabytes, long runStart)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
-        var written = (await CurrentLsnAsync(connection, default) - Start) / (1 << 20);
+        var written = (await CurrentLsnAsync(connection, default) - runStart) / (1 << 20);
         var checkpoints = await ScalarAsync<long>(connection, "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter", default);
         return string.Create(CultureInfo.InvariantCulture,
             $"wal          {written} MB written during the run ({(written > megabytes ? "more than" : "within")} the {megabytes} MB prepared); " +
