@@ -27,11 +27,14 @@ public static class Report
         Console.WriteLine(string.Create(inv, $"in flight    {result.CallsPerSecond * result.Latency.MeanMs / 1000:0.0} calls on average (throughput × mean latency; {options.Concurrency} callers configured)"));
         if (result.Calls > 0)
             Console.WriteLine(string.Create(inv, $"             {100.0 * result.CompletedSynchronously / result.Calls:0.0} % of calls had completed when the proxy returned (ran inline, without a thread hop)"));
+        // CPU per call, to compare runs whose throughput differs: CPU-seconds over the calls of the same window.
+        var callsInWindow = result.CallsPerSecond * cpu.WallSeconds;
+        string PerCall(double cpuSeconds) => callsInWindow > 0 ? string.Create(inv, $"; {cpuSeconds / callsInWindow * 1e6:0} µs per call") : "";
         foreach (var (name, share, seconds) in cpu.Processes)
-            Console.WriteLine(string.Create(inv, $"cpu          {name,-8} {share * 100,5:0.0} % of {Environment.ProcessorCount} cores ({seconds:0.00} CPU-s over {cpu.WallSeconds:0.00} s)"));
+            Console.WriteLine(string.Create(inv, $"cpu          {name,-8} {share * 100,5:0.0} % of {Environment.ProcessorCount} cores ({seconds:0.00} CPU-s over {cpu.WallSeconds:0.00} s{PerCall(seconds)})"));
         var tracked = cpu.Processes.Sum(p => p.Share);
         if (cpu.MachineBusy is { } busy)
-            Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is PostgreSQL, the kernel and anything else running)"));
+            Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is PostgreSQL, the kernel and anything else running{PerCall(busy * Environment.ProcessorCount * cpu.WallSeconds)})"));
         if (atSeventyPercent is { } open)
         {
             Console.WriteLine(string.Create(inv,

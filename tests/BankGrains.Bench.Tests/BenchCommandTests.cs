@@ -60,6 +60,7 @@ public sealed class BenchCommandTests
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("ledger verifies", output);
+        Assert.Matches(@"cpu +silo-1 .* µs per call\)", output);
         Assert.Matches(@"wal +\d+ segments \(\d+ MB\) created and recycled ahead of the run", output);
         var last = ResultLine.Match(LastLine(output));
         Assert.True(last.Success, $"the last line is not a RESULT line:\n{output}");
