@@ -50,6 +50,9 @@ public static class Machine
     }
 }
 
+/// <summary>Per process: its share of all cores (CPU seconds / wall seconds / cores, 1.0 = every core busy) and its CPU seconds; the machine's busy share over the same window.</summary>
+public sealed record CpuUsage(IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds);
+
 /// <summary>CPU time of a set of processes (and the machine) between two snapshots.</summary>
 public sealed class CpuMeter
 {
@@ -67,15 +70,14 @@ public sealed class CpuMeter
         _startWall = Stopwatch.GetTimestamp();
     }
 
-    /// <summary>Per process: CPU seconds / wall seconds / cores (1.0 = every core busy), and the machine's busy share over the same window.</summary>
-    private (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds)? _result;
+    private CpuUsage? _result;
 
     /// <summary>Takes the end snapshot (once; later calls return the first result).</summary>
     public void StopNow() => _result ??= Measure();
 
-    public (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds) Stop() => _result ??= Measure();
+    public CpuUsage Stop() => _result ??= Measure();
 
-    private (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds) Measure()
+    private CpuUsage Measure()
     {
         var wall = Stopwatch.GetElapsedTime(_startWall).TotalSeconds;
         var cores = Environment.ProcessorCount;
@@ -87,7 +89,7 @@ public sealed class CpuMeter
         double? machine = null;
         if (_machineStart is { } a && Machine.MachineJiffies() is { } b && b.Total > a.Total)
             machine = (double)(b.Busy - a.Busy) / (b.Total - a.Total);
-        return (list, machine, wall);
+        return new CpuUsage(list, machine, wall);
     }
 
     private static TimeSpan CpuOf(Process process)

@@ -7,7 +7,7 @@ public static class Report
 {
     public static void Print(string scenario, Options options, LoadResult result,
         IReadOnlyList<(string Name, double CallsPerSecond)> perSilo,
-        (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds) cpu,
+        CpuUsage cpu,
         LoadResult? baseline = null, OpenLoopResult? atSeventyPercent = null)
     {
         var inv = CultureInfo.InvariantCulture;

@@ -76,8 +76,7 @@ public static class TransferScenarios
         return median;
     }
 
-    internal sealed record MeasuredRound(LoadResult Baseline, LoadResult Grains,
-        (IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds) Cpu)
+    internal sealed record MeasuredRound(LoadResult Baseline, LoadResult Grains, CpuUsage Cpu)
     {
         public double Ratio => Baseline.CallsPerSecond > 0 ? Grains.CallsPerSecond / Baseline.CallsPerSecond : 0;
     }
