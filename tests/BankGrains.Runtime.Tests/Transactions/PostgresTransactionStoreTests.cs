@@ -365,6 +365,76 @@ public sealed class PostgresTransactionStoreTests(PostgresDatabaseFixture databa
         Assert.Equal(1, await CountOutboxAsync(group[123].TransactionId));
     }
 
+    [Fact]
+    public async Task Concurrent_claims_of_fresh_keys_are_written_in_a_few_groups_each_claimed_by_its_own_request()
+    {
+        var keys = Enumerable.Range(0, 200).Select(i => $"fresh-{i}-{Guid.NewGuid()}").ToList();
+        var groups = Store.FreshKeyClaimGroups;
+
+        List<Task<IdempotencyClaim>> pending;
+        await using (await HoldInsertsIntoKeysAsync())
+            pending = keys.Select(key => Keys.ClaimAsync(key, "h-" + key, Guid.NewGuid(), Future)).ToList();
+        var claims = await Task.WhenAll(pending);
+
+        Assert.All(claims, claim => Assert.Equal(new IdempotencyClaim(IdempotencyClaimStatus.Claimed), claim));
+        // The first two claims each start a group (two in flight); the 198 that arrive meanwhile make the third.
+        Assert.Equal(3, Store.FreshKeyClaimGroups - groups);
+        // Each key is held for its own request: another body is refused, the same one is still running.
+        Assert.Equal(IdempotencyClaimStatus.Mismatch, (await Keys.ClaimAsync(keys[17], "another body", Guid.NewGuid(), Future)).Status);
+        Assert.Equal(IdempotencyClaimStatus.InProgress, (await Keys.ClaimAsync(keys[17], "h-" + keys[17], Guid.NewGuid(), Future)).Status);
+    }
+
+    [Fact]
+    public async Task Concurrent_claims_of_one_fresh_key_let_exactly_one_request_hold_it()
+    {
+        var key = $"twice-{Guid.NewGuid()}";
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Keys.ClaimAsync(key, "h", Guid.NewGuid(), Future)));
+
+        Assert.Equal(1, claims.Count(c => c.Status == IdempotencyClaimStatus.Claimed));
+        Assert.Equal(19, claims.Count(c => c.Status == IdempotencyClaimStatus.InProgress));
+    }
+
+    [Fact]
+    public async Task A_claim_the_database_refuses_fails_alone_and_the_others_of_its_group_are_claimed()
+    {
+        var good = Enumerable.Range(0, 30).Select(i => $"good-{i}-{Guid.NewGuid()}").ToList();
+        var bad = "nul\0inside"; // PostgreSQL text cannot hold a NUL character
+
+        var groups = Store.FreshKeyClaimGroups;
+
+        // Held, so that the bad claim goes into a group with 28 good ones (after two groups of one).
+        List<Task<IdempotencyClaim>> claims;
+        await using (await HoldInsertsIntoKeysAsync())
+            claims = good.Take(15).Append(bad).Concat(good.Skip(15))
+                .Select(key => Keys.ClaimAsync(key, "h", Guid.NewGuid(), Future)).ToList();
+
+        await Assert.ThrowsAsync<PostgresException>(() => claims[15]);
+        foreach (var claim in claims.Where((_, i) => i != 15))
+            Assert.Equal(IdempotencyClaimStatus.Claimed, (await claim).Status);
+        // Two groups of one, the refused group of 29, then its 28 good claims alone.
+        Assert.Equal(2 + 28, Store.FreshKeyClaimGroups - groups);
+    }
+
+    // Claims wait while this is held (a SHARE lock on the table lets reads through and stops inserts).
+    private async Task<IAsyncDisposable> HoldInsertsIntoKeysAsync()
+    {
+        var connection = await _dataSource.OpenConnectionAsync();
+        var tx = await connection.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("LOCK TABLE idempotency_keys IN SHARE MODE", connection, tx))
+            await hold.ExecuteNonQueryAsync();
+        return new Released(async () =>
+        {
+            await tx.CommitAsync();
+            await connection.DisposeAsync();
+        });
+    }
+
+    private sealed class Released(Func<Task> release) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await release();
+    }
+
     private async Task<string?> WriterOfAsync(GrainId grain)
     {
         await using var cmd = _dataSource.CreateCommand("SELECT writer FROM grain_state WHERE service_id = @s AND grain_id = @g");

@@ -104,6 +104,7 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly string _serviceId;
+    private readonly PostgresFreshKeyClaims _freshKeys;
 
     /// <param name="dataSource">A data source for a database migrated with <see cref="SchemaMigrator"/>.</param>
     /// <param name="serviceId">Scopes every row, like grain_state; also the cluster id of the membership rows that fence writers.</param>
@@ -113,6 +114,7 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         ArgumentException.ThrowIfNullOrEmpty(serviceId);
         _dataSource = dataSource;
         _serviceId = serviceId;
+        _freshKeys = new PostgresFreshKeyClaims(dataSource, serviceId);
     }
 
     // ---- ITransactionStore --------------------------------------------------------------------
@@ -169,6 +171,7 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     internal long AtOnceAttempts => Interlocked.Read(ref _atOnceAttempts);
     internal long AtOnceCommits => Interlocked.Read(ref _atOnceCommits);
     internal long AtOnceStatements => Interlocked.Read(ref _atOnceStatements);
+    internal long FreshKeyClaimGroups => _freshKeys.Groups;
 
     /// <summary>
     /// The common case, in one round trip: the whole group and its COMMIT in one batch, no savepoints,
@@ -592,16 +595,16 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(requestHash);
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        if (await TryClaimFreshKeyAsync(connection, key, requestHash, owner, leaseUntil, cancellationToken).ConfigureAwait(false))
+        // The common case, a key never seen: claimed in a group with the other requests of the moment.
+        if (await _freshKeys.TryClaimAsync(key, requestHash, owner, Utc(leaseUntil), cancellationToken).ConfigureAwait(false))
             return new IdempotencyClaim(IdempotencyClaimStatus.Claimed);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         // The key exists: read it under a row lock and judge. A row deleted by a concurrent release
         // between our INSERT and SELECT: try again (rare).
         for (var attempt = 0; ; attempt++)
         {
             await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken).ConfigureAwait(false);
             await using var batch = new NpgsqlBatch(connection, tx);
-            // A lost claim costs nothing: the guard that matters is the conditional completion at commit.
             batch.BatchCommands.Add(new NpgsqlBatchCommand(ClaimCommitsAsynchronously));
             var insert = NewKeyInsert(key, requestHash, owner, leaseUntil);
             batch.BatchCommands.Add(insert);
@@ -652,22 +655,8 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         }
     }
 
-    private const string ClaimCommitsAsynchronously = "SET LOCAL synchronous_commit = off";
-
-    /// <summary>
-    /// The common case, a key never seen, in one round trip: its insert and COMMIT in one batch. False
-    /// when the key exists (nothing changed); then the caller reads it and judges.
-    /// </summary>
-    private async Task<bool> TryClaimFreshKeyAsync(NpgsqlConnection connection, string key, string requestHash, Guid owner, DateTimeOffset leaseUntil, CancellationToken ct)
-    {
-        await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(ClaimCommitsAsynchronously));
-        var insert = NewKeyInsert(key, requestHash, owner, leaseUntil);
-        batch.BatchCommands.Add(insert);
-        if (await RunAsOneTransactionAsync(connection, batch, ct).ConfigureAwait(false) is { } refused)
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
-        return insert.RecordsAffected == 1;
-    }
+    // A lost claim costs nothing: the guard that matters is the conditional completion at commit.
+    internal const string ClaimCommitsAsynchronously = "SET LOCAL synchronous_commit = off";
 
     private NpgsqlBatchCommand NewKeyInsert(string key, string requestHash, Guid owner, DateTimeOffset leaseUntil)
     {
