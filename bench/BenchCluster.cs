@@ -50,8 +50,9 @@ public sealed class BenchCluster : IAsyncDisposable
     /// the most expensive ones are printed at the end: where the database's time went.</param>
     /// <param name="postgresSettings">Extra server settings (<c>--pg</c>), for the baseline and the grains alike.</param>
     /// <param name="walMegabytes">WAL prepared before the run, as on a server in steady state (<see cref="PreparedWal"/>); 0: none (nothing is committed).</param>
+    /// <param name="apiPort">When set, the first of the <paramref name="silos"/> is the Api (HTTP on this port) as a silo: see <see cref="StartApiAsync"/>.</param>
     public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct, int topStatements = 0,
-        IReadOnlyList<string>? postgresSettings = null, int walMegabytes = 0)
+        IReadOnlyList<string>? postgresSettings = null, int walMegabytes = 0, int? apiPort = null)
     {
         Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on" + string.Concat((postgresSettings ?? []).Select(s => ", " + s)) + ") …");
         // Room for the baseline's, the silos' and the Api's connection pools at once.
@@ -63,7 +64,7 @@ public sealed class BenchCluster : IAsyncDisposable
         {
             if (topStatements > 0) await cluster.ExecuteAsync("CREATE EXTENSION pg_stat_statements", ct);
             if (walMegabytes > 0) cluster._walAtStart = await PreparedWal.PrepareAsync(cluster.ConnectionString, walMegabytes, ct);
-            await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), ct);
+            await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), apiPort, ct);
             return cluster;
         }
         catch
@@ -77,17 +78,20 @@ public sealed class BenchCluster : IAsyncDisposable
 
     private string _clusterId = "";
 
-    /// <summary>Starts the Api as a cluster client on a free loopback port and waits until it is ready.</summary>
+    /// <summary>
+    /// Starts the Api as a cluster client on a free loopback port (unless it was started as a silo with
+    /// the cluster) and waits until it is ready.
+    /// </summary>
     public async Task<HttpClient> StartApiAsync(int connections, CancellationToken ct)
     {
-        var port = FreePort.Next();
-        var api = SiloChild.StartApi(port, new Dictionary<string, string>
+        var api = Api;
+        if (api is null)
         {
-            ["ConnectionStrings__Postgres"] = ConnectionString,
-            ["Cluster__Id"] = _clusterId,
-        }, _logDirectory);
-        _children.Add(api);
-        Console.WriteLine($"started the Api (pid {api.Process.Id}) on http://127.0.0.1:{port}, log {api.LogPath}");
+            api = SiloChild.StartApi(FreePort.Next(), ClusterEnvironment(new Dictionary<string, string>()), _logDirectory);
+            _children.Add(api);
+            Console.WriteLine($"started the Api (pid {api.Process.Id}) as a cluster client on http://127.0.0.1:{api.Port}, log {api.LogPath}");
+        }
+        var port = api.Port;
         var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
             BaseAddress = new Uri($"http://127.0.0.1:{port}"),
@@ -110,15 +114,24 @@ public sealed class BenchCluster : IAsyncDisposable
         }
     }
 
-    private async Task StartSilosAndClientAsync(int silos, IReadOnlyDictionary<string, string> extra, CancellationToken ct)
+    private Dictionary<string, string> ClusterEnvironment(IReadOnlyDictionary<string, string> extra) => new(extra)
+    {
+        ["ConnectionStrings__Postgres"] = ConnectionString,
+        ["Cluster__Id"] = _clusterId,
+    };
+
+    private async Task StartSilosAndClientAsync(int silos, IReadOnlyDictionary<string, string> extra, int? apiPort, CancellationToken ct)
     {
         var clusterId = _clusterId = "bench-" + Guid.NewGuid().ToString("N")[..8];
-        var environment = new Dictionary<string, string>(extra)
+        var environment = ClusterEnvironment(extra);
+        if (apiPort is { } http)
         {
-            ["ConnectionStrings__Postgres"] = ConnectionString,
-            ["Cluster__Id"] = clusterId,
-        };
-        for (var i = 1; i <= silos; i++)
+            var siloPort = FreePort.Next();
+            var api = SiloChild.StartApi(http, environment, _logDirectory, siloPort);
+            _children.Add(api);
+            Console.WriteLine($"started the Api (pid {api.Process.Id}) as a silo on 127.0.0.1:{siloPort}, HTTP on http://127.0.0.1:{http}, log {api.LogPath}");
+        }
+        for (var i = 1; i <= silos - (apiPort is null ? 0 : 1); i++)
         {
             var port = FreePort.Next();
             var child = SiloChild.Start($"silo-{i}", port, environment, _logDirectory);

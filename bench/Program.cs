@@ -81,6 +81,7 @@ static void PrintUsage(TextWriter to)
     to.WriteLine("  --wal-mb N        transfers: WAL prepared before the run as on a server in steady state (default 2048; 0: none)");
     to.WriteLine("  --pg-statements N print PostgreSQL's N most expensive statements at the end (default 0: off)");
     to.WriteLine("  --pg NAME=VALUE   a PostgreSQL setting for the run's server, baseline and grains alike (repeatable)");
+    to.WriteLine("  --api ROLE        uniform-rest: the Api process as a cluster client (client, default) or as one of the --silos (silo)");
     to.WriteLine();
     to.WriteLine("Each run prints a MACHINE line first and ends with");
     to.WriteLine("RESULT scenario=<name> tps=<n> p50_ms=<n> p99_ms=<n> baseline_tps=<n> ratio=<n>");
@@ -91,6 +92,11 @@ namespace BankGrains.Bench
     public sealed record Options(int Seconds, int Warmup, int Concurrency, int Grains, int Silos, int Accounts = 1000, int PgStatements = 0, int Rounds = 1,
         int WalMegabytes = PreparedWal.DefaultMegabytes)
     {
+        /// <summary>uniform-rest: the Api process as a cluster client (<c>client</c>) or as one of the silos (<c>silo</c>, co-hosted).</summary>
+        public string Api { get; init; } = "client";
+
+        public bool ApiInSilo => Api == "silo";
+
         /// <summary>Extra settings for the run's PostgreSQL server (<c>--pg name=value</c>).</summary>
         public IReadOnlyList<string> PgSettings { get; init; } = [];
 
@@ -110,6 +116,13 @@ namespace BankGrains.Bench
                     if (setting.Split('=')[0] is "fsync" or "synchronous_commit" or "full_page_writes")
                         throw new FormatException($"--pg {setting}: the benchmarks measure durable commits, so fsync, synchronous_commit and full_page_writes stay on.");
                     o = o with { PgSettings = [.. o.PgSettings, setting] };
+                    continue;
+                }
+                if (name == "--api")
+                {
+                    var role = args[++i];
+                    if (role is not ("client" or "silo")) throw new FormatException($"--api needs client or silo, not '{role}'.");
+                    o = o with { Api = role };
                     continue;
                 }
                 if (!int.TryParse(args[++i], NumberStyles.None, CultureInfo.InvariantCulture, out var value))

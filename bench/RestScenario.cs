@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
+using BankGrains.TestSupport;
 
 namespace BankGrains.Bench;
 
 /// <summary>
 /// uniform-rest: the uniform transfers of uniform-client, sent as HTTP requests (POST /transfers with
-/// an Idempotency-Key) to the Api running as a cluster client in its own process, on loopback.
+/// an Idempotency-Key) to the Api on loopback: a cluster client in its own process, or (<c>--api silo</c>)
+/// one of the silos, serving HTTP and running grains in one process.
 /// </summary>
 public static class RestScenario
 {
@@ -14,7 +16,8 @@ public static class RestScenario
     {
         var n = Math.Max(2, options.Accounts);
         await FsyncRate.PrintAsync(ct);
-        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings, options.WalMegabytes);
+        await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings, options.WalMegabytes,
+            apiPort: options.ApiInSilo ? FreePort.Next() : null);
         using var http = await cluster.StartApiAsync(options.Concurrency, ct);
 
         Console.WriteLine($"opening and funding {n} USD accounts …");
@@ -22,7 +25,7 @@ public static class RestScenario
 
         using var self = Process.GetCurrentProcess();
         Task Transfer(int from, int to) => PostTransferAsync(http, accounts[from], accounts[to]);
-        var (baselineResult, result, usage) = await TransferScenarios.MeasureRoundsAsync(cluster, options, n, hot: false, "REST: POST /transfers to the Api process …", cpu =>
+        var (baselineResult, result, usage) = await TransferScenarios.MeasureRoundsAsync(cluster, options, n, hot: false, options.ApiInSilo ? "REST: POST /transfers to the Api, a silo itself …" : "REST: POST /transfers to the Api process …", cpu =>
         {
             cpu.Track("bench", self);
             foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);

@@ -10,7 +10,7 @@ namespace BankGrains.Bench;
 
 /// <summary>
 /// A child process of the bench: a silo (this same executable in the hidden <c>silo-host</c> mode) or
-/// the Api as a cluster client. Output goes
+/// the Api (a cluster client, or a silo serving HTTP too). Output goes
 /// to a log file. The child stops gracefully when its stdin closes, which happens when we ask it to
 /// (<see cref="StopAsync"/>) and also when this process dies for any reason, so no silo outlives the run.
 /// </summary>
@@ -39,23 +39,33 @@ public sealed class SiloChild : IAsyncDisposable
         var info = NewStartInfo(file, environment);
         foreach (var a in prefix) info.ArgumentList.Add(a);
         info.ArgumentList.Add(SiloHost.Mode);
-        info.Environment["Cluster__SiloPort"] = port.ToString(CultureInfo.InvariantCulture);
-        info.Environment["Cluster__SiloName"] = name;
-        info.Environment["Cluster__ListenAddress"] = "127.0.0.1";
-        info.Environment["Cluster__AdvertisedAddress"] = "127.0.0.1";
+        AsSilo(info, name, port);
         return Start(name, port, info, logDirectory);
     }
 
-    /// <summary>The Api (BankGrains.Api.dll, built next to this bench) as a cluster client serving HTTP on 127.0.0.1:<paramref name="port"/>.</summary>
-    public static SiloChild StartApi(int port, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    /// <summary>
+    /// The Api (BankGrains.Api.dll, built next to this bench) serving HTTP on 127.0.0.1:<paramref name="port"/>:
+    /// a cluster client, or with <paramref name="siloPort"/> a silo of the cluster itself (co-hosted).
+    /// </summary>
+    public static SiloChild StartApi(int port, IReadOnlyDictionary<string, string> environment, string logDirectory, int? siloPort = null)
     {
         var info = NewStartInfo(Environment.ProcessPath ?? "dotnet", environment);
         if (!Path.GetFileNameWithoutExtension(info.FileName).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) info.FileName = "dotnet";
         info.ArgumentList.Add(ApiDll());
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add($"http://127.0.0.1:{port}");
-        info.Environment["Cluster__Role"] = "client";
+        if (siloPort is { } silo) AsSilo(info, "api", silo);
+        else info.Environment["Cluster__Role"] = "client";
         return Start("api", port, info, logDirectory);
+    }
+
+    private static void AsSilo(ProcessStartInfo info, string name, int siloPort)
+    {
+        info.Environment["Cluster__Role"] = "silo";
+        info.Environment["Cluster__SiloPort"] = siloPort.ToString(CultureInfo.InvariantCulture);
+        info.Environment["Cluster__SiloName"] = name;
+        info.Environment["Cluster__ListenAddress"] = "127.0.0.1";
+        info.Environment["Cluster__AdvertisedAddress"] = "127.0.0.1";
     }
 
     private static ProcessStartInfo NewStartInfo(string file, IReadOnlyDictionary<string, string> environment)
@@ -107,13 +117,18 @@ public sealed class SiloChild : IAsyncDisposable
         }
     }
 
-    /// <summary>Graceful stop (stdin closed → the host stops), then a kill after <paramref name="grace"/>.</summary>
+    /// <summary>Graceful stop (stdin closed for a silo host, SIGTERM for the Api → the host stops), then a kill after <paramref name="grace"/>.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1) return;
         try
         {
-            if (!Process.HasExited) Process.StandardInput.Close();
+            if (!Process.HasExited)
+            {
+                Process.StandardInput.Close();
+                // The Api does not read its stdin; like any .NET host it stops gracefully on SIGTERM.
+                if (Name == "api") Terminate(Process.Id);
+            }
             using var timeout = new CancellationTokenSource(grace);
             await Process.WaitForExitAsync(timeout.Token);
         }
@@ -122,6 +137,15 @@ public sealed class SiloChild : IAsyncDisposable
             KillNow();
         }
     }
+
+    private static void Terminate(int pid)
+    {
+        const int sigterm = 15;
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) _ = SendSignal(pid, sigterm);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     public void KillNow()
     {

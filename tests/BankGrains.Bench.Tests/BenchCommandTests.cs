@@ -42,6 +42,17 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public void The_Api_runs_as_a_cluster_client_unless_asked_to_be_a_silo()
+    {
+        var defaults = new Options(Seconds: 10, Warmup: 15, Concurrency: 64, Grains: 0, Silos: 1);
+
+        Assert.False(Options.Parse([], defaults).ApiInSilo);
+        Assert.True(Options.Parse(["--api", "silo"], defaults).ApiInSilo);
+        Assert.False(Options.Parse(["--api", "client"], defaults).ApiInSilo);
+        Assert.Contains("client or silo", Assert.Throws<FormatException>(() => Options.Parse(["--api", "gateway"], defaults)).Message);
+    }
+
+    [Fact]
     public async Task Ping_local_runs_and_its_output_ends_with_the_result_line()
     {
         var (exitCode, output) = await RunBenchAsync("ping-local", "--seconds", "1", "--warmup", "1", "--concurrency", "8", "--grains", "16");
@@ -65,6 +76,23 @@ public sealed class BenchCommandTests
         var last = ResultLine.Match(LastLine(output));
         Assert.True(last.Success, $"the last line is not a RESULT line:\n{output}");
         Assert.Equal("uniform-client", last.Groups["scenario"].Value);
+        Assert.True(int.Parse(last.Groups["baseline"].Value) > 0, output);
+    }
+
+    [Fact]
+    public async Task Uniform_rest_with_the_Api_as_the_silo_runs_checks_the_money_and_ends_with_the_result_line()
+    {
+        var (exitCode, output) = await RunBenchAsync("uniform-rest", "--api", "silo",
+            "--seconds", "1", "--warmup", "1", "--concurrency", "4", "--accounts", "20", "--wal-mb", "64");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("as a silo on 127.0.0.1:", output);
+        Assert.DoesNotContain("started silo-1", output);
+        Assert.Contains("ledger verifies", output);
+        Assert.Matches(@"cpu +api .* µs per call\)", output);
+        var last = ResultLine.Match(LastLine(output));
+        Assert.True(last.Success, $"the last line is not a RESULT line:\n{output}");
+        Assert.Equal("uniform-rest", last.Groups["scenario"].Value);
         Assert.True(int.Parse(last.Groups["baseline"].Value) > 0, output);
     }
 
