@@ -10,9 +10,11 @@ namespace BankGrains.Bench;
 
 /// <summary>
 /// A child process of the bench: a silo (this same executable in the hidden <c>silo-host</c> mode) or
-/// the Api (a cluster client, or a silo serving HTTP too). Output goes
-/// to a log file. The child stops gracefully when its stdin closes, which happens when we ask it to
-/// (<see cref="StopAsync"/>) and also when this process dies for any reason, so no silo outlives the run.
+/// the Api (a cluster client, or a silo serving HTTP too). Output goes to a log file. A silo host
+/// stops gracefully when its stdin closes, which happens when we ask it to (<see cref="StopAsync"/>)
+/// and also when this process dies for any reason, so no silo host outlives the run. The Api does
+/// not read its stdin: it is stopped with SIGTERM, and killed when this process exits (only a
+/// SIGKILL of the bench leaves it running).
 /// </summary>
 public sealed class SiloChild : IAsyncDisposable
 {
