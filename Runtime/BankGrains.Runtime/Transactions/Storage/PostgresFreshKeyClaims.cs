@@ -77,7 +77,6 @@ internal sealed class PostgresFreshKeyClaims(NpgsqlDataSource dataSource, string
         {
             await using var connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
             await using var batch = new NpgsqlBatch(connection);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
             batch.BatchCommands.Add(new NpgsqlBatchCommand(PostgresTransactionStore.ClaimCommitsAsynchronously));
             var insert = new NpgsqlBatchCommand(InsertFreshKeysSql);
             insert.Parameters.Add(new NpgsqlParameter<string>("service", serviceId));
@@ -86,19 +85,11 @@ internal sealed class PostgresFreshKeyClaims(NpgsqlDataSource dataSource, string
             insert.Parameters.Add(new NpgsqlParameter<Guid[]>("owners", sent.Values.Select(p => p.Owner).ToArray()));
             insert.Parameters.Add(new NpgsqlParameter<DateTime[]>("leases", sent.Values.Select(p => p.LeaseUntilUtc).ToArray()));
             batch.BatchCommands.Add(insert);
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
-            try
-            {
-                await using var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
-                while (await reader.ReadAsync().ConfigureAwait(false)) claimed.Add(reader.GetString(0));
-            }
-            catch (PostgresException)
-            {
-                // Refused inside the transaction: leave the pooled connection outside it.
-                await using var rollback = new NpgsqlCommand("ROLLBACK", connection);
-                await rollback.ExecuteNonQueryAsync().ConfigureAwait(false);
-                throw;
-            }
+            if (await PostgresTransactionStore.RunAsOneTransactionAsync(connection, batch, CancellationToken.None, async reader =>
+                {
+                    while (await reader.ReadAsync().ConfigureAwait(false)) claimed.Add(reader.GetString(0));
+                }).ConfigureAwait(false) is { } refused)
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
             Interlocked.Increment(ref _groups);
         }
         catch (PostgresException) when (group.Count > 1)

@@ -261,15 +261,23 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     /// Runs <paramref name="batch"/> as one transaction in one round trip: BEGIN, its statements and
     /// COMMIT. Returns the server's refusal, if any: its error stopped the batch before the COMMIT took
     /// effect, and the transaction is rolled back here. Any other exception (a broken connection) leaves
-    /// the outcome unknown to the caller: the COMMIT may have been carried out.
+    /// the outcome unknown to the caller: the COMMIT may have been carried out. With <paramref name="read"/>,
+    /// the rows the statements return are handed to it.
     /// </summary>
-    private static async Task<PostgresException?> RunAsOneTransactionAsync(NpgsqlConnection connection, NpgsqlBatch batch, CancellationToken ct)
+    internal static async Task<PostgresException?> RunAsOneTransactionAsync(NpgsqlConnection connection, NpgsqlBatch batch, CancellationToken ct,
+        Func<NpgsqlDataReader, Task>? read = null)
     {
         batch.BatchCommands.Insert(0, new NpgsqlBatchCommand("BEGIN ISOLATION LEVEL READ COMMITTED"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("COMMIT"));
         try
         {
-            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            if (read is null)
+            {
+                await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                return null;
+            }
+            await using var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await read(reader).ConfigureAwait(false);
             return null;
         }
         catch (PostgresException refused)
