@@ -50,9 +50,9 @@ public sealed class BenchCluster : IAsyncDisposable
     /// the most expensive ones are printed at the end: where the database's time went.</param>
     /// <param name="postgresSettings">Extra server settings (<c>--pg</c>), for the baseline and the grains alike.</param>
     /// <param name="walMegabytes">WAL prepared before the run, as on a server in steady state (<see cref="PreparedWal"/>); 0: none (nothing is committed).</param>
-    /// <param name="apiPort">When set, the first of the <paramref name="silos"/> is the Api (HTTP on this port) as a silo: see <see cref="StartApiAsync"/>.</param>
+    /// <param name="apiAsSilo">The first of the <paramref name="silos"/> is the Api (HTTP on a free port) as a silo: see <see cref="StartApiAsync"/>.</param>
     public static async Task<BenchCluster> StartAsync(int silos, IReadOnlyDictionary<string, string>? extraEnvironment, CancellationToken ct, int topStatements = 0,
-        IReadOnlyList<string>? postgresSettings = null, int walMegabytes = 0, int? apiPort = null)
+        IReadOnlyList<string>? postgresSettings = null, int walMegabytes = 0, bool apiAsSilo = false)
     {
         Console.WriteLine("starting PostgreSQL (fsync=on, synchronous_commit=on" + string.Concat((postgresSettings ?? []).Select(s => ", " + s)) + ") …");
         // Room for the baseline's, the silos' and the Api's connection pools at once.
@@ -64,7 +64,7 @@ public sealed class BenchCluster : IAsyncDisposable
         {
             if (topStatements > 0) await cluster.ExecuteAsync("CREATE EXTENSION pg_stat_statements", ct);
             if (walMegabytes > 0) cluster._walAtStart = await PreparedWal.PrepareAsync(cluster.ConnectionString, walMegabytes, ct);
-            await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), apiPort, ct);
+            await cluster.StartSilosAndClientAsync(silos, extraEnvironment ?? new Dictionary<string, string>(), apiAsSilo, ct);
             return cluster;
         }
         catch
@@ -120,18 +120,18 @@ public sealed class BenchCluster : IAsyncDisposable
         ["Cluster__Id"] = _clusterId,
     };
 
-    private async Task StartSilosAndClientAsync(int silos, IReadOnlyDictionary<string, string> extra, int? apiPort, CancellationToken ct)
+    private async Task StartSilosAndClientAsync(int silos, IReadOnlyDictionary<string, string> extra, bool apiAsSilo, CancellationToken ct)
     {
         var clusterId = _clusterId = "bench-" + Guid.NewGuid().ToString("N")[..8];
         var environment = ClusterEnvironment(extra);
-        if (apiPort is { } http)
+        if (apiAsSilo)
         {
-            var siloPort = FreePort.Next();
+            var (http, siloPort) = (FreePort.Next(), FreePort.Next());
             var api = SiloChild.StartApi(http, environment, _logDirectory, siloPort);
             _children.Add(api);
             Console.WriteLine($"started the Api (pid {api.Process.Id}) as a silo on 127.0.0.1:{siloPort}, HTTP on http://127.0.0.1:{http}, log {api.LogPath}");
         }
-        for (var i = 1; i <= silos - (apiPort is null ? 0 : 1); i++)
+        for (var i = 1; i <= silos - (apiAsSilo ? 1 : 0); i++)
         {
             var port = FreePort.Next();
             var child = SiloChild.Start($"silo-{i}", port, environment, _logDirectory);

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using BankGrains.TestSupport;
 
 namespace BankGrains.Bench;
 
@@ -17,7 +16,7 @@ public static class RestScenario
         var n = Math.Max(2, options.Accounts);
         await FsyncRate.PrintAsync(ct);
         await using var cluster = await BenchCluster.StartAsync(options.Silos, null, ct, options.PgStatements, options.PgSettings, options.WalMegabytes,
-            apiPort: options.ApiInSilo ? FreePort.Next() : null);
+            apiAsSilo: options.ApiInSilo);
         using var http = await cluster.StartApiAsync(options.Concurrency, ct);
 
         Console.WriteLine($"opening and funding {n} USD accounts …");

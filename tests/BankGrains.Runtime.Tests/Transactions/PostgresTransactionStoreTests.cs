@@ -417,22 +417,14 @@ public sealed class PostgresTransactionStoreTests(PostgresDatabaseFixture databa
     }
 
     // Claims wait while this is held (a SHARE lock on the table lets reads through and stops inserts).
+    // Disposing the connection ends its transaction, and with it the lock.
     private async Task<IAsyncDisposable> HoldInsertsIntoKeysAsync()
     {
         var connection = await _dataSource.OpenConnectionAsync();
         var tx = await connection.BeginTransactionAsync();
         await using (var hold = new NpgsqlCommand("LOCK TABLE idempotency_keys IN SHARE MODE", connection, tx))
             await hold.ExecuteNonQueryAsync();
-        return new Released(async () =>
-        {
-            await tx.CommitAsync();
-            await connection.DisposeAsync();
-        });
-    }
-
-    private sealed class Released(Func<Task> release) : IAsyncDisposable
-    {
-        public async ValueTask DisposeAsync() => await release();
+        return connection;
     }
 
     private async Task<string?> WriterOfAsync(GrainId grain)
