@@ -50,12 +50,16 @@ public sealed class GcPauses : EventListener
         }
     }
 
-    /// <summary>One line for the end of a run.</summary>
-    public string Summary(TimeSpan wall)
+    /// <summary>One line for the end of a run; with <paramref name="committed"/> transactions, the bytes allocated per transaction too.</summary>
+    public string Summary(TimeSpan wall, long committed = 0)
     {
+        // Over the whole process, warm-up included: the allocation rate is what drives the collections.
+        var allocated = GC.GetTotalAllocatedBytes();
+        var perTransaction = committed > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({allocated / 1024.0 / committed:0.0} KB per committed transaction)") : "";
         lock (_gate)
             return string.Create(CultureInfo.InvariantCulture,
                 $"gc: {_gen0To2.Sum()} collections (gen0 {_gen0To2[0]}, gen1 {_gen0To2[1]}, gen2 {_gen0To2[2]}); {_pauses} pauses, " +
-                $"{_totalMs:0} ms in all ({100 * _totalMs / Math.Max(1, wall.TotalMilliseconds):0.0} % of {wall.TotalSeconds:0} s), longest {_longestMs:0.0} ms, {_over10Ms} over 10 ms");
+                $"{_totalMs:0} ms in all ({100 * _totalMs / Math.Max(1, wall.TotalMilliseconds):0.0} % of {wall.TotalSeconds:0} s), longest {_longestMs:0.0} ms, {_over10Ms} over 10 ms; " +
+                $"{allocated / 1e6:0} MB allocated{perTransaction}");
     }
 }

@@ -206,8 +206,9 @@ public static class SiloHost
             lifetime.StopApplication();
         });
         await host.RunAsync();
-        Console.WriteLine($"transactions: {Runtime.Transactions.TransactionMetrics.Snapshot()}");
-        Console.WriteLine(gcPauses.Summary(started.Elapsed));
+        var transactions = Runtime.Transactions.TransactionMetrics.Snapshot();
+        Console.WriteLine($"transactions: {transactions}");
+        Console.WriteLine(gcPauses.Summary(started.Elapsed, transactions.Committed));
         return 0;
     }
 }

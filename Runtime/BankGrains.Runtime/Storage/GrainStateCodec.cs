@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using BankGrains.Runtime.Persistence;
 using BankGrains.Runtime.Serialization;
@@ -36,11 +35,13 @@ internal static class GrainStateCodec
 
     public static byte[] SerializeToUtf8<T>(T state) => GrainJson.Serialize(state, typeof(T));
 
-    public static string Serialize<T>(T state) => Encoding.UTF8.GetString(SerializeToUtf8(state));
+    // Straight to text and back: every transaction serialises each state it changes, and a round trip
+    // through a UTF-8 array cost an extra array per state.
+    public static string Serialize<T>(T state) => JsonSerializer.Serialize(state, typeof(T), GrainJson.Options);
 
     public static T Deserialize<T>(ReadOnlySpan<byte> utf8) => GrainJson.Deserialize<T>(utf8)!;
 
-    public static T Deserialize<T>(string json) => Deserialize<T>(Encoding.UTF8.GetBytes(json));
+    public static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, GrainJson.Options)!;
 
     /// <summary>The state a reader gets for a missing or cleared record: a fresh <c>new T()</c> where possible.</summary>
     public static T DefaultState<T>() => DefaultStateFactory<T>.HasParameterlessConstructor ? Activator.CreateInstance<T>() : default!;

@@ -45,6 +45,44 @@ public sealed class MessageCodecTests
     }
 
     [Fact]
+    public void A_message_decodes_in_place_from_a_slice_of_a_larger_buffer()
+    {
+        // The connections hand over pooled frames: the payload starts and ends inside a bigger array.
+        var method = Method(typeof(IStateGrain), nameof(IStateGrain.AddItemsAsync));
+        var message = new Message(1, new GrainId("state", "k"), method, [new List<string> { "x", "y" }], DateTimeOffset.UnixEpoch.AddDays(1), null);
+        var encoded = MessageCodec.EncodeRequest(new WireRequest(message, 3, 0));
+        var frame = new byte[encoded.Length + 40];
+        Array.Fill(frame, (byte)0xFF);
+        encoded.CopyTo(frame, 17);
+
+        var decoded = MessageCodec.DecodeRequest(new ReadOnlyMemory<byte>(frame, 17, encoded.Length), messageId: 5);
+        Assert.Equal(["x", "y"], Assert.IsType<List<string>>(decoded.Message.Arguments[0]));
+        Assert.Equal(3, decoded.ViewVersion);
+
+        var result = MessageCodec.EncodeResult(new ProbeReport(2, 1, 9, "slice"), typeof(ProbeReport));
+        var responseFrame = new byte[result.Length + 9];
+        result.CopyTo(responseFrame, 9);
+        Assert.Equal(new ProbeReport(2, 1, 9, "slice"), MessageCodec.DecodeResponse(responseFrame.AsMemory(9), typeof(ProbeReport)).Result);
+        // A value said to run past the payload's end is refused, not read from the bytes after it.
+        Assert.Throws<EndOfStreamException>(() => MessageCodec.DecodeResponse(new ReadOnlyMemory<byte>(responseFrame, 9, result.Length - 3), typeof(ProbeReport)));
+    }
+
+    [Fact]
+    public void Messages_encoded_one_after_another_on_a_thread_do_not_share_bytes()
+    {
+        // Each thread reuses one buffer; a large message must not leak into the next small one.
+        var method = Method(typeof(IStateGrain), nameof(IStateGrain.AddItemsAsync));
+        var large = Enumerable.Range(0, 20_000).Select(i => $"item-{i}").ToList();
+        var first = MessageCodec.EncodeRequest(new WireRequest(new Message(1, new GrainId("state", "a"), method, [large], DateTimeOffset.UnixEpoch, null), 1, 0));
+        var second = MessageCodec.EncodeRequest(new WireRequest(new Message(2, new GrainId("state", "b"), method, [new List<string> { "z" }], DateTimeOffset.UnixEpoch, null), 1, 0));
+
+        Assert.True(first.Length > 100_000);
+        Assert.Equal(large, Assert.IsType<List<string>>(MessageCodec.DecodeRequest(first, 1).Message.Arguments[0]));
+        Assert.Equal(["z"], Assert.IsType<List<string>>(MessageCodec.DecodeRequest(second, 2).Message.Arguments[0]));
+        Assert.True(second.Length < 200);
+    }
+
+    [Fact]
     public void Exceptions_come_back_as_their_own_type_with_their_properties()
     {
         var original = new CodedException(ErrorKind.Overdrawn, "too much");

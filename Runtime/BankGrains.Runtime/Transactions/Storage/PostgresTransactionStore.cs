@@ -299,12 +299,18 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
         // A conflict must stop this batch anyway: a plain INSERT does that with an error, and spares the
         // speculative insertion (and its extra WAL record per row) that ON CONFLICT needs. The statements
         // shared with the careful path (entries, headers, events) lose their ON CONFLICT here.
-        var sql = command.CommandText.EndsWith(SkipConflicts, StringComparison.Ordinal) ? command.CommandText[..^SkipConflicts.Length] : command.CommandText;
-        command.CommandText = sql.StartsWith("SELECT ", StringComparison.Ordinal)
-            ? $"SELECT bg_expect_rows(count(*), @expected_rows) FROM ({sql}) AS found"
-            : $"WITH changed AS ({sql} RETURNING 1) SELECT bg_expect_rows(count(*), @expected_rows) FROM changed";
+        command.CommandText = CheckedTexts.GetOrAdd(command.CommandText, static text =>
+        {
+            var sql = text.EndsWith(SkipConflicts, StringComparison.Ordinal) ? text[..^SkipConflicts.Length] : text;
+            return sql.StartsWith("SELECT ", StringComparison.Ordinal)
+                ? $"SELECT bg_expect_rows(count(*), @expected_rows) FROM ({sql}) AS found"
+                : $"WITH changed AS ({sql} RETURNING 1) SELECT bg_expect_rows(count(*), @expected_rows) FROM changed";
+        });
         command.Parameters.Add(new NpgsqlParameter<long>("expected_rows", rows));
     }
+
+    // The statement texts are constants, so each checked text is built once, not once per group.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> CheckedTexts = new(StringComparer.Ordinal);
 
     private const string SkipConflicts = " ON CONFLICT DO NOTHING";
 
