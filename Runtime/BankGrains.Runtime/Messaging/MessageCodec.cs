@@ -213,8 +213,9 @@ public static class MessageCodec
 
     /// <summary>
     /// Where a message is written: one buffer and JSON writer per thread, reused. A message is encoded
-    /// in full without awaiting, so a thread never has two at once; each message is then one array, not
-    /// a growing stream, a copy of it and an array per JSON value.
+    /// in full without awaiting, and nothing it calls (JSON converters, <see cref="ExceptionCodec"/>)
+    /// encodes a message, so a thread never has two at once. Each message is then one array, not a
+    /// growing stream, a copy of it and an array per JSON value.
     /// </summary>
     private sealed class MessageBuffer
     {

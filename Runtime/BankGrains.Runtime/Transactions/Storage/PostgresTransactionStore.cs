@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data;
 using BankGrains.Runtime.Storage;
 using Npgsql;
@@ -310,7 +311,7 @@ public sealed class PostgresTransactionStore : ITransactionStore, ILedgerStore, 
     }
 
     // The statement texts are constants, so each checked text is built once, not once per group.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> CheckedTexts = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, string> CheckedTexts = new(StringComparer.Ordinal);
 
     private const string SkipConflicts = " ON CONFLICT DO NOTHING";
 
