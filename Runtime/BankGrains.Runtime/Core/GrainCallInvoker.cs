@@ -15,9 +15,10 @@ public sealed class GrainCallInvoker(
     IMessageRouter router,
     IEnumerable<IOutgoingGrainCallFilter> filters,
     IOptions<MessagingOptions> options,
-    TimeProvider time) : IGrainCallInvoker
+    TimeProvider time) : IGrainCallInvoker, IDisposable
 {
     private readonly IOutgoingGrainCallFilter[] _filters = filters.ToArray();
+    private readonly ResponseDeadlines _deadlines = new(time, options.Value.ResponseTimeout);
     private long _nextMessageId;
 
     public async Task<object?> InvokeAsync(GrainReference target, GrainMethodDescription method, object?[] arguments)
@@ -37,22 +38,24 @@ public sealed class GrainCallInvoker(
             Interlocked.Increment(ref _nextMessageId), target, method,
             ArgumentCopier.CopyArguments(method.ParameterTypes, arguments),
             time.GetUtcNow() + timeout, RequestContext.Export(), carried);
-        router.Send(message);
+        _deadlines.Add(message);
         try
         {
-            return await message.Response.Task.WaitAsync(timeout, time).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (!message.Response.Task.IsCompleted)
-        {
-            throw new GrainCallTimeoutException(
-                $"{method} on grain {target} did not respond within {timeout.TotalSeconds:0.###} s (message #{message.Id}); it may or may not have run.");
+            router.Send(message);
+            return await message.Response.Task.ConfigureAwait(false);
         }
         finally
         {
+            _deadlines.Remove(message);
             // Even a failed call may have joined grains to the transaction: the coordinator must abort them.
             if (carried is not null) ambient!.Merge(carried.ToReply());
         }
     }
+
+    /// <summary>Calls this process is waiting for.</summary>
+    internal int CallsWaiting => _deadlines.Count;
+
+    public void Dispose() => _deadlines.Dispose();
 
     /// <summary>The copy of the caller's transaction a call carries, by the callee method's [Transaction] option.</summary>
     private static TransactionInfo? TransactionToCarry(GrainMethodDescription method, TransactionInfo? ambient) => method.TransactionOption switch
