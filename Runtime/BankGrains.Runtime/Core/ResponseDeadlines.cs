@@ -30,6 +30,9 @@ internal sealed class ResponseDeadlines : IDisposable
     /// <summary>Calls still waiting (for tests and diagnostics).</summary>
     public int Count => _waiting.Count;
 
+    /// <summary>Disposed, and the last waiting call has ended: no more checks run.</summary>
+    public bool HasStopped => _stopped;
+
     public void Add(Message message)
     {
         _waiting[message.Id] = message;
@@ -72,8 +75,9 @@ internal sealed class ResponseDeadlines : IDisposable
 
     private void Fail(long id, Message message, string why)
     {
-        // Whoever runs the call may still answer: the first outcome wins, and the caller has stopped waiting.
-        message.Fail(new GrainCallTimeoutException($"{message.Method} on grain {message.Target} {why} (message #{id}); it may or may not have run."));
+        // Forgotten first, so the caller finds it gone. Whoever runs the call may still answer: the
+        // first outcome wins, and the caller has stopped waiting.
         _waiting.TryRemove(id, out _);
+        message.Fail(new GrainCallTimeoutException($"{message.Method} on grain {message.Target} {why} (message #{id}); it may or may not have run."));
     }
 }

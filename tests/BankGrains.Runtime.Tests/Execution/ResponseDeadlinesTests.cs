@@ -63,7 +63,9 @@ public sealed class ResponseDeadlinesTests
         await Assert.ThrowsAsync<GrainCallTimeoutException>(() => waiting.Response.Task.WaitAsync(TimeSpan.FromSeconds(10)));
 
         // Its checks then stop; a call made through it after that is not left waiting for ever.
-        await Task.Delay(Timeout);
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        while (!deadlines.HasStopped && stopping.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(10);
+        Assert.True(deadlines.HasStopped);
         var late = Call(2, TimeSpan.FromMinutes(5));
         deadlines.Add(late);
         var error = await Assert.ThrowsAsync<GrainCallTimeoutException>(() => late.Response.Task.WaitAsync(TimeSpan.FromSeconds(10)));
