@@ -19,15 +19,18 @@ namespace BankGrains.Bench;
 public sealed class SiloChild : IAsyncDisposable
 {
     private readonly StreamWriter _log;
+    // The Api does not read its stdin; like any .NET host it stops gracefully on SIGTERM.
+    private readonly bool _stopsOnSigterm;
     private int _stopped;
 
-    private SiloChild(string name, int port, Process process, StreamWriter log, string logPath)
+    private SiloChild(string name, int port, Process process, StreamWriter log, string logPath, bool stopsOnSigterm)
     {
         Name = name;
         Port = port;
         Process = process;
         _log = log;
         LogPath = logPath;
+        _stopsOnSigterm = stopsOnSigterm;
     }
 
     public string Name { get; }
@@ -42,7 +45,7 @@ public sealed class SiloChild : IAsyncDisposable
         foreach (var a in prefix) info.ArgumentList.Add(a);
         info.ArgumentList.Add(SiloHost.Mode);
         AsSilo(info, name, port);
-        return Start(name, port, info, logDirectory);
+        return Start(name, port, info, logDirectory, stopsOnSigterm: false);
     }
 
     /// <summary>
@@ -58,7 +61,7 @@ public sealed class SiloChild : IAsyncDisposable
         info.ArgumentList.Add($"http://127.0.0.1:{port}");
         if (siloPort is { } silo) AsSilo(info, "api", silo);
         else info.Environment["Cluster__Role"] = "client";
-        return Start("api", port, info, logDirectory);
+        return Start("api", port, info, logDirectory, stopsOnSigterm: true);
     }
 
     private static void AsSilo(ProcessStartInfo info, string name, int siloPort)
@@ -88,7 +91,7 @@ public sealed class SiloChild : IAsyncDisposable
     /// <summary>The Api build of the same configuration as this bench (the bench project builds it first).</summary>
     private static string ApiDll() => BuiltProject.Dll("Api", "BankGrains.Api", typeof(SiloChild).Assembly);
 
-    private static SiloChild Start(string name, int port, ProcessStartInfo info, string logDirectory)
+    private static SiloChild Start(string name, int port, ProcessStartInfo info, string logDirectory, bool stopsOnSigterm)
     {
         var logPath = Path.Combine(logDirectory, name + ".log");
         var log = new StreamWriter(logPath) { AutoFlush = true };
@@ -98,7 +101,7 @@ public sealed class SiloChild : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new SiloChild(name, port, process, log, logPath);
+        return new SiloChild(name, port, process, log, logPath, stopsOnSigterm);
     }
 
     public string Tail(int lines)
@@ -128,8 +131,7 @@ public sealed class SiloChild : IAsyncDisposable
             if (!Process.HasExited)
             {
                 Process.StandardInput.Close();
-                // The Api does not read its stdin; like any .NET host it stops gracefully on SIGTERM.
-                if (Name == "api") Terminate(Process.Id);
+                if (_stopsOnSigterm) Terminate(Process.Id);
             }
             using var timeout = new CancellationTokenSource(grace);
             await Process.WaitForExitAsync(timeout.Token);
