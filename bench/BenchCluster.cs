@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using System.Globalization;
 
 namespace BankGrains.Bench;
 
@@ -45,6 +46,9 @@ public sealed class BenchCluster : IAsyncDisposable
     public SiloChild? Api => _children.FirstOrDefault(c => c.Name == "api");
     public IServiceProvider Client => _client!.Services;
     public IGrainFactory Grains => Client.GetRequiredService<IGrainFactory>();
+
+    /// <summary>The open loop at 70 %, when one ran: each silo's timeline is shown for its seconds at the end.</summary>
+    public OpenLoopResult? OpenLoop { get; set; }
 
     /// <param name="topStatements">When above 0, PostgreSQL tracks its statements (pg_stat_statements) and
     /// the most expensive ones are printed at the end: where the database's time went.</param>
@@ -200,8 +204,13 @@ public sealed class BenchCluster : IAsyncDisposable
         await Task.WhenAll(_children.Select(c => c.DisposeAsync().AsTask()));
         foreach (var child in _children)
         {
-            foreach (var summary in child.Tail(5).Split('\n').Where(l => l.StartsWith("transactions:", StringComparison.Ordinal) || l.StartsWith("gc:", StringComparison.Ordinal)))
+            var lastLines = child.Tail(6).Split('\n');
+            foreach (var summary in lastLines.Where(l => l.StartsWith("transactions:", StringComparison.Ordinal) || l.StartsWith("gc:", StringComparison.Ordinal)))
                 Console.WriteLine($"{child.Name,-12} {summary}");
+            if (OpenLoop is { } open && lastLines.Select(SiloTimeline.Parse).FirstOrDefault(t => t is not null) is { } timeline)
+                Console.WriteLine($"{child.Name,-12} at 70 %, each second's longest GC pause / database commit ms: " + string.Join("  ",
+                    Enumerable.Range(0, open.PerSecond.Count).Select(i => timeline.Longest(open.StartedAt.AddSeconds(i), TimeSpan.FromSeconds(1)))
+                        .Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Gc:0.0} / {l.Commit:0.0}"))));
         }
         if (_topStatements > 0) await PrintTopStatementsAsync();
         if (_walMegabytes > 0)

@@ -4,7 +4,7 @@ namespace BankGrains.Bench;
 
 /// <summary>What an open-loop run measured: latency from each call's scheduled start, so a stall shows in full.</summary>
 public sealed record OpenLoopResult(double TargetRate, long Scheduled, long Completed, long Errors, long Dropped, double Seconds, LatencyHistogram Latency, string? FirstError,
-    IReadOnlyList<LatencyHistogram> PerSecond)
+    IReadOnlyList<LatencyHistogram> PerSecond, DateTimeOffset StartedAt)
 {
     public double CompletedPerSecond => Seconds > 0 ? Completed / Seconds : 0;
 }
@@ -27,6 +27,7 @@ public static class OpenLoopLoad
         string? firstError = null;
         var inFlight = new List<Task>();
         var start = Stopwatch.GetTimestamp();
+        var startedAt = DateTimeOffset.UtcNow;
         var total = (long)(rate * duration.TotalSeconds);
         var ticksPerCall = Stopwatch.Frequency / rate;
 
@@ -44,7 +45,7 @@ public static class OpenLoopLoad
             inFlight.Add(Run(i, scheduled));
         }
         await Task.WhenAll(inFlight).ConfigureAwait(false);
-        return new OpenLoopResult(rate, total, completed, errors, dropped, duration.TotalSeconds, latency, firstError, perSecond);
+        return new OpenLoopResult(rate, total, completed, errors, dropped, duration.TotalSeconds, latency, firstError, perSecond, startedAt);
 
         async Task Run(long n, long scheduled)
         {

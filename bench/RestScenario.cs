@@ -31,6 +31,7 @@ public static class RestScenario
             if (cluster.Api is { } api) cpu.Track("api", api.Process);
         }, Transfer, ct);
         var atSeventy = await TransferScenarios.AtSeventyPercentAsync(result, options, n, Transfer, hot: false, ct);
+        cluster.OpenLoop = atSeventy;
         cluster.WarnAboutExitedSilos();
 
         await TransferScenarios.CheckAsync(cluster, accounts, ct);

@@ -187,7 +187,8 @@ public static class SiloHost
 
     public static async Task<int> RunAsync(string[] args)
     {
-        using var gcPauses = new GcPauses();
+        using var timeline = SiloTimeline.Start();
+        using var gcPauses = new GcPauses(timeline);
         var started = System.Diagnostics.Stopwatch.StartNew();
         var builder = Host.CreateApplicationBuilder(args);
         builder.Services.AddBankGrains(builder.Configuration, typeof(PingGrain).Assembly, typeof(Grains.AccountGrain).Assembly);
@@ -211,6 +212,7 @@ public static class SiloHost
         var transactions = Runtime.Transactions.TransactionMetrics.Snapshot();
         Console.WriteLine($"transactions: {transactions}");
         Console.WriteLine(gcPauses.Summary(started.Elapsed, transactions.Committed));
+        Console.WriteLine(timeline.Format());
         return 0;
     }
 }

@@ -39,6 +39,7 @@ public static class TransferScenarios
             foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
         }, Transfer, ct);
         var atSeventy = await AtSeventyPercentAsync(result, options, n, Transfer, hot, ct);
+        cluster.OpenLoop = atSeventy;
         cluster.WarnAboutExitedSilos();
 
         await CheckAsync(cluster, accounts, ct);

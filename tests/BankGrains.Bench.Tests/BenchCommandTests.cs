@@ -73,6 +73,9 @@ public sealed class BenchCommandTests
         Assert.Contains("ledger verifies", output);
         Assert.Matches(@"cpu +silo-1 .* µs per call\)", output);
         Assert.Matches(@"wal +\d+ segments \(\d+ MB\) created and recycled ahead of the run", output);
+        // The open loop's second, with the silo's longest GC pause and database commit in it (commits ran, so one is > 0).
+        var timeline = Regex.Match(output, @"silo-1 +at 70 %, each second's longest GC pause / database commit ms: (?<gc>\d+\.\d) / (?<commit>\d+\.\d)");
+        Assert.True(timeline.Success && double.Parse(timeline.Groups["commit"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, output);
         var last = ResultLine.Match(LastLine(output));
         Assert.True(last.Success, $"the last line is not a RESULT line:\n{output}");
         Assert.Equal("uniform-client", last.Groups["scenario"].Value);

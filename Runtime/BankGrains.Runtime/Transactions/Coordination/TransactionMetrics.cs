@@ -11,7 +11,11 @@ public static class TransactionMetrics
 {
     public const string MeterName = "BankGrains.Transactions";
 
+    /// <summary>Histogram of each group commit's database time (ms): the commit's latency and its stalls, not only its mean.</summary>
+    public const string CommitGroupDuration = "bankgrains.transactions.commit_group.duration";
+
     private static readonly Meter Meter = new(MeterName);
+    private static readonly Histogram<double> CommitGroupMilliseconds = Meter.CreateHistogram<double>(CommitGroupDuration, "ms");
     private static long _committed;
     private static long _aborted;
     private static long _lockConflictRetries;
@@ -54,6 +58,7 @@ public static class TransactionMetrics
         Interlocked.Add(ref _groupedTransactions, size);
         Interlocked.Add(ref _queuedTicks, queuedTicks);
         Interlocked.Add(ref _storeTicks, storeTicks);
+        CommitGroupMilliseconds.Record(Stopwatch.GetElapsedTime(0, storeTicks).TotalMilliseconds);
     }
 
     public static TransactionMetricsSnapshot Snapshot() => new(
