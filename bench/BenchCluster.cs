@@ -1,3 +1,4 @@
+using System.Globalization;
 using BankGrains.Grains;
 using BankGrains.Runtime;
 using BankGrains.Runtime.Cluster;
@@ -8,7 +9,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using System.Globalization;
 
 namespace BankGrains.Bench;
 
