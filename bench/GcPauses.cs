@@ -8,7 +8,7 @@ namespace BankGrains.Bench;
 /// (execution engine suspended → restarted): how many, how long in all, and the longest, so a latency
 /// stall can be told apart from a GC pause.
 /// </summary>
-public sealed class GcPauses(SiloTimeline? timeline = null) : EventListener
+public sealed class GcPauses(SiloTimeline timeline) : EventListener
 {
     private const int SuspendBegin = 9;   // GCSuspendEEBegin_V1
     private const int RestartEnd = 3;     // GCRestartEEEnd_V1
@@ -42,7 +42,7 @@ public sealed class GcPauses(SiloTimeline? timeline = null) : EventListener
                     _totalMs += ms;
                     _longestMs = Math.Max(_longestMs, ms);
                     if (ms > 10) _over10Ms++;
-                    timeline?.GcPause(new DateTimeOffset(e.TimeStamp.ToUniversalTime()) - TimeSpan.FromMilliseconds(ms), ms);
+                    timeline.GcPause(new DateTimeOffset(e.TimeStamp.ToUniversalTime()) - TimeSpan.FromMilliseconds(ms), ms);
                     break;
                 case 1 when e.PayloadNames?.IndexOf("Depth") is int depth and >= 0 && e.Payload![depth] is uint generation && generation <= 2:
                     _gen0To2[generation]++; // GCStart
