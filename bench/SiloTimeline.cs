@@ -18,9 +18,8 @@ public sealed class SiloTimeline : IDisposable
     private readonly Dictionary<long, (double Gc, double Commit)> _slots = new();
     private readonly MeterListener _commits = new();
 
-    private SiloTimeline(IReadOnlyDictionary<long, (double Gc, double Commit)>? slots = null)
+    private SiloTimeline()
     {
-        if (slots is not null) _slots = new(slots);
     }
 
     /// <summary>Records from now on: GC pauses (reported by <see cref="GcPauses"/>) and every group commit's duration.</summary>
@@ -76,15 +75,15 @@ public sealed class SiloTimeline : IDisposable
     public static SiloTimeline? Parse(string line)
     {
         if (!line.StartsWith(Prefix, StringComparison.Ordinal)) return null;
-        var slots = new Dictionary<long, (double, double)>();
+        var timeline = new SiloTimeline();
         foreach (var item in line[Prefix.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             var (key, value) = (item[..item.IndexOf('=')], item[(item.IndexOf('=') + 1)..]);
             var parts = value.Split('/');
-            slots[long.Parse(key, CultureInfo.InvariantCulture)] =
+            timeline._slots[long.Parse(key, CultureInfo.InvariantCulture)] =
                 (double.Parse(parts[0], CultureInfo.InvariantCulture), double.Parse(parts[1], CultureInfo.InvariantCulture));
         }
-        return new SiloTimeline(slots);
+        return timeline;
     }
 
     public void Dispose() => _commits.Dispose();
