@@ -12,6 +12,7 @@ namespace BankGrains.Runtime.Core;
 /// </summary>
 internal sealed class ResponseDeadlines : IDisposable
 {
+    private const string StoppedReason = "this process's runtime has stopped, so no answer can arrive";
     private readonly ConcurrentDictionary<long, Message> _waiting = new();
     private readonly TimeProvider _time;
     private readonly TimeSpan _timeout;
@@ -36,7 +37,7 @@ internal sealed class ResponseDeadlines : IDisposable
     public void Add(Message message)
     {
         _waiting[message.Id] = message;
-        if (_stopped) FailAll("this process's runtime has stopped, so no answer can arrive");
+        if (_stopped) FailAll(StoppedReason);
     }
 
     public void Remove(Message message) => _waiting.TryRemove(message.Id, out _);
@@ -64,7 +65,7 @@ internal sealed class ResponseDeadlines : IDisposable
             _stopped = true;
             _timer.Dispose();
             // A call added while the checks stopped is failed here or by its own Add.
-            FailAll("this process's runtime has stopped, so no answer can arrive");
+            FailAll(StoppedReason);
         }
     }
 
