@@ -42,6 +42,9 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public PostgresServer Postgres { get; }
     public string ConnectionString { get; }
+
+    /// <summary>The postmaster's pid (first line of postmaster.pid): its process tree is PostgreSQL's CPU.</summary>
+    public int PostgresPid => int.Parse(File.ReadLines(Path.Combine(Postgres.DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
     public IReadOnlyList<SiloChild> Silos => _children.Where(c => c.Name != "api").ToList();
     public SiloChild? Api => _children.FirstOrDefault(c => c.Name == "api");
     public IServiceProvider Client => _client!.Services;

@@ -56,16 +56,19 @@ public sealed record CpuUsage(IReadOnlyList<(string Name, double Share, double C
 /// <summary>CPU time of a set of processes (and the machine) between two snapshots.</summary>
 public sealed class CpuMeter
 {
-    private readonly List<(string Name, Process Process)> _processes = new();
+    private readonly List<(string Name, Func<TimeSpan> Cpu)> _processes = new();
     private readonly Dictionary<string, TimeSpan> _start = new();
     private long _startWall;
     private (long Busy, long Total)? _machineStart;
 
-    public void Track(string name, Process process) => _processes.Add((name, process));
+    public void Track(string name, Process process) => _processes.Add((name, () => CpuOf(process)));
+
+    /// <summary>A process with everything it forked, e.g. PostgreSQL's postmaster and its backends.</summary>
+    public void TrackTree(string name, int rootPid) => _processes.Add((name, () => ProcessTreeCpu.Of(rootPid) ?? TimeSpan.Zero));
 
     public void Start()
     {
-        foreach (var (name, process) in _processes) _start[name] = CpuOf(process);
+        foreach (var (name, cpu) in _processes) _start[name] = cpu();
         _machineStart = Machine.MachineJiffies();
         _startWall = Stopwatch.GetTimestamp();
     }
@@ -83,7 +86,7 @@ public sealed class CpuMeter
         var cores = Environment.ProcessorCount;
         var list = _processes.Select(p =>
         {
-            var cpu = (CpuOf(p.Process) - _start[p.Name]).TotalSeconds;
+            var cpu = (p.Cpu() - _start[p.Name]).TotalSeconds;
             return (p.Name, cpu / wall / cores, cpu);
         }).ToList();
         double? machine = null;

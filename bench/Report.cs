@@ -8,7 +8,7 @@ public static class Report
     public static void Print(string scenario, Options options, LoadResult result,
         IReadOnlyList<(string Name, double CallsPerSecond)> perSilo,
         CpuUsage cpu,
-        LoadResult? baseline = null, OpenLoopResult? atSeventyPercent = null)
+        LoadResult? baseline = null, OpenLoopResult? atSeventyPercent = null, CpuUsage? baselineCpu = null)
     {
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine();
@@ -28,13 +28,13 @@ public static class Report
         if (result.Calls > 0)
             Console.WriteLine(string.Create(inv, $"             {100.0 * result.CompletedSynchronously / result.Calls:0.0} % of calls had completed when the proxy returned (ran inline, without a thread hop)"));
         // CPU per call, to compare runs whose throughput differs: CPU-seconds over the calls of the same window.
-        var callsInWindow = result.CallsPerSecond * cpu.WallSeconds;
-        string PerCall(double cpuSeconds) => callsInWindow > 0 ? string.Create(inv, $"; {cpuSeconds / callsInWindow * 1e6:0} µs per call") : "";
+        string PerCall(double cpuSeconds) => result.CallsPerSecond > 0 ? string.Create(inv, $"; {MicrosPerCall(cpuSeconds, result.CallsPerSecond, cpu):0} µs per call") : "";
         foreach (var (name, share, seconds) in cpu.Processes)
             Console.WriteLine(string.Create(inv, $"cpu          {name,-8} {share * 100,5:0.0} % of {Environment.ProcessorCount} cores ({seconds:0.00} CPU-s over {cpu.WallSeconds:0.00} s{PerCall(seconds)})"));
         var tracked = cpu.Processes.Sum(p => p.Share);
+        var rest = cpu.Processes.Any(p => p.Name == PostgresName) ? "the kernel" : "PostgreSQL, the kernel";
         if (cpu.MachineBusy is { } busy)
-            Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is PostgreSQL, the kernel and anything else running{PerCall(busy * Environment.ProcessorCount * cpu.WallSeconds)})"));
+            Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is {rest} and anything else running{PerCall(busy * Environment.ProcessorCount * cpu.WallSeconds)})"));
         if (atSeventyPercent is { } open)
         {
             Console.WriteLine(string.Create(inv,
@@ -52,11 +52,29 @@ public static class Report
         {
             Console.WriteLine(string.Create(inv,
                 $"baseline     {baselineTps:N0} calls/s, p50 {baseline.Latency.PercentileMs(50):0.000} ms, p99 {baseline.Latency.PercentileMs(99):0.000} ms, {baseline.Errors:N0} failed (stored procedure, same server and concurrency)"));
+            if (baselineCpu is not null)
+                Console.WriteLine("             cpu per call: " + string.Join(", ",
+                    baselineCpu.Processes.Select(p => string.Create(inv, $"{p.Name} {MicrosPerCall(p.CpuSeconds, baselineTps, baselineCpu):0} µs"))
+                        .Append(string.Create(inv, $"machine {MicrosPerCall((baselineCpu.MachineBusy ?? 0) * Environment.ProcessorCount * baselineCpu.WallSeconds, baselineTps, baselineCpu):0} µs"))));
             Console.WriteLine(string.Create(inv, $"ratio        {ratio:0.00}× the baseline"));
+            // What the database alone allows: a bound no work in the silo, client or Api can lift.
+            if (cpu.Processes.FirstOrDefault(p => p.Name == PostgresName) is { CpuSeconds: > 0 } postgres && result.CallsPerSecond > 0)
+            {
+                var micros = MicrosPerCall(postgres.CpuSeconds, result.CallsPerSecond, cpu);
+                var ceiling = Environment.ProcessorCount * 1e6 / micros;
+                Console.WriteLine(string.Create(inv,
+                    $"ceiling      PostgreSQL alone used {micros:0} µs of CPU per call: {Environment.ProcessorCount} cores allow at most {ceiling:N0} calls/s, {ceiling / baselineTps:0.00}× the baseline, even if nothing else used any"));
+            }
         }
         ResultLine = string.Create(inv,
             $"RESULT scenario={scenario} tps={result.CallsPerSecond:0} p50_ms={result.Latency.PercentileMs(50):0.000} p99_ms={result.Latency.PercentileMs(99):0.000} baseline_tps={baselineTps:0} ratio={ratio:0.00}");
     }
+
+    /// <summary>The name under which the bench tracks PostgreSQL's process tree.</summary>
+    public const string PostgresName = "postgres";
+
+    private static double MicrosPerCall(double cpuSeconds, double callsPerSecond, CpuUsage cpu) =>
+        callsPerSecond > 0 && cpu.WallSeconds > 0 ? cpuSeconds / (callsPerSecond * cpu.WallSeconds) * 1e6 : 0;
 
     /// <summary>
     /// The RESULT line of the scenario that ran: Program prints it last, after everything the scenario

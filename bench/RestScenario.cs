@@ -24,7 +24,7 @@ public static class RestScenario
 
         using var self = Process.GetCurrentProcess();
         Task Transfer(int from, int to) => PostTransferAsync(http, accounts[from], accounts[to]);
-        var (baselineResult, result, usage) = await TransferScenarios.MeasureRoundsAsync(cluster, options, n, hot: false, options.ApiInSilo ? "REST: POST /transfers to the Api, a silo itself …" : "REST: POST /transfers to the Api process …", cpu =>
+        var (baselineResult, result, usage, baselineUsage) = await TransferScenarios.MeasureRoundsAsync(cluster, options, n, hot: false, options.ApiInSilo ? "REST: POST /transfers to the Api, a silo itself …" : "REST: POST /transfers to the Api process …", cpu =>
         {
             cpu.Track("bench", self);
             foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
@@ -35,7 +35,7 @@ public static class RestScenario
         cluster.WarnAboutExitedSilos();
 
         await TransferScenarios.CheckAsync(cluster, accounts, ct);
-        Report.Print("uniform-rest", options, result, [("all silos", result.CallsPerSecond)], usage, baselineResult, atSeventy);
+        Report.Print("uniform-rest", options, result, [("all silos", result.CallsPerSecond)], usage, baselineResult, atSeventy, baselineUsage);
         if (result.Errors > 0) cluster.KeepLogs();
         return result.Calls > 0 ? 0 : 1;
     }

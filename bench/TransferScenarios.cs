@@ -33,7 +33,7 @@ public static class TransferScenarios
         using var self = Process.GetCurrentProcess();
         Task Transfer(int from, int to) =>
             grains.GetGrain<ITellerGrain>(Tellers.For(accounts[from])).TransferAsync(new TransferOrder(Guid.CreateVersion7(), accounts[from], accounts[to], Amount, null));
-        var (baselineResult, result, usage) = await MeasureRoundsAsync(cluster, options, n, hot, "grains: transfers through the teller grain …", cpu =>
+        var (baselineResult, result, usage, baselineUsage) = await MeasureRoundsAsync(cluster, options, n, hot, "grains: transfers through the teller grain …", cpu =>
         {
             cpu.Track("bench", self);
             foreach (var child in cluster.Silos) cpu.Track(child.Name, child.Process);
@@ -43,7 +43,7 @@ public static class TransferScenarios
         cluster.WarnAboutExitedSilos();
 
         await CheckAsync(cluster, accounts, ct);
-        Report.Print(scenario, options, result, [("all silos", result.CallsPerSecond)], usage, baselineResult, atSeventy);
+        Report.Print(scenario, options, result, [("all silos", result.CallsPerSecond)], usage, baselineResult, atSeventy, baselineUsage);
         if (result.Errors > 0) cluster.KeepLogs();
         return result.Calls > 0 ? 0 : 1;
     }
@@ -61,12 +61,13 @@ public static class TransferScenarios
         for (var round = 1; round <= options.Rounds; round++)
         {
             if (options.Rounds > 1) Console.WriteLine($"round {round} of {options.Rounds} …");
-            var baseline = await MeasureBaselineAsync(cluster, options, n, hot, ct);
+            var (baseline, baselineCpu) = await MeasureBaselineAsync(cluster, options, n, hot, ct);
             Console.WriteLine(title);
             var cpu = new CpuMeter();
             track(cpu);
+            cpu.TrackTree(Report.PostgresName, cluster.PostgresPid);
             var grains = await MeasureAsync(options, n, cpu, ct, transfer, hot);
-            rounds.Add(new MeasuredRound(baseline, grains, cpu.Stop()));
+            rounds.Add(new MeasuredRound(baseline, grains, cpu.Stop(), baselineCpu));
         }
         if (rounds.Count == 1) return rounds[0];
         var inv = CultureInfo.InvariantCulture;
@@ -77,19 +78,23 @@ public static class TransferScenarios
         return median;
     }
 
-    internal sealed record MeasuredRound(LoadResult Baseline, LoadResult Grains, CpuUsage Cpu)
+    internal sealed record MeasuredRound(LoadResult Baseline, LoadResult Grains, CpuUsage Cpu, CpuUsage BaselineCpu)
     {
         public double Ratio => Baseline.CallsPerSecond > 0 ? Grains.CallsPerSecond / Baseline.CallsPerSecond : 0;
     }
 
     /// <summary>The same transfers as a PostgreSQL function; its connections are closed before the grains run.</summary>
-    internal static async Task<LoadResult> MeasureBaselineAsync(BenchCluster cluster, Options options, int n, bool hot, CancellationToken ct)
+    internal static async Task<(LoadResult Result, CpuUsage Cpu)> MeasureBaselineAsync(BenchCluster cluster, Options options, int n, bool hot, CancellationToken ct)
     {
         Console.WriteLine("baseline: the same transfers as a PostgreSQL function, same server and callers …");
         await using var baseline = await StoredProcedureBaseline.CreateAsync(cluster, n, Funding, options.Concurrency, ct);
-        var result = await MeasureAsync(options, n, new CpuMeter(), ct, (from, to) => baseline.TransferAsync(from, to, Amount.Amount), hot);
+        using var self = Process.GetCurrentProcess();
+        var cpu = new CpuMeter();
+        cpu.Track("bench", self);
+        cpu.TrackTree(Report.PostgresName, cluster.PostgresPid);
+        var result = await MeasureAsync(options, n, cpu, ct, (from, to) => baseline.TransferAsync(from, to, Amount.Amount), hot);
         if (await baseline.TotalAsync() != n * Funding) throw new InvalidOperationException("The baseline did not conserve money.");
-        return result;
+        return (result, cpu.Stop());
     }
 
     /// <summary>Closed loop over the accounts: uniform picks a random other account, hot sends everything to account 0.</summary>

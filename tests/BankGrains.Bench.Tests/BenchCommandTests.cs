@@ -72,6 +72,10 @@ public sealed class BenchCommandTests
         Assert.True(exitCode == 0, output);
         Assert.Contains("ledger verifies", output);
         Assert.Matches(@"cpu +silo-1 .* µs per call\)", output);
+        // PostgreSQL's CPU, measured for the grains and the baseline alike, and the ceiling it sets.
+        Assert.Matches(@"cpu +postgres .* µs per call\)", output);
+        Assert.Matches(@"cpu per call: bench \d+ µs, postgres \d+ µs, machine \d+ µs", output);
+        Assert.Matches(@"ceiling +PostgreSQL alone used \d+ µs of CPU per call: \d+ cores allow at most [\d,]+ calls/s, \d+\.\d\d× the baseline", output);
         Assert.Matches(@"wal +\d+ segments \(\d+ MB\) created and recycled ahead of the run", output);
         // The open loop's second, with the silo's longest GC pause and database commit in it (commits ran, so one is > 0).
         var timeline = Regex.Match(output, @"silo-1 +at 70 %, each second's longest GC pause / database commit ms: (?<gc>\d+\.\d) / (?<commit>\d+\.\d)");
