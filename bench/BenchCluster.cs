@@ -27,11 +27,17 @@ public sealed class BenchCluster : IAsyncDisposable
     private int _topStatements;
     private int _walMegabytes;
     private long _walAtStart;
+    // This process's own collector: the open loop's clock runs here, so a pause of the load generator
+    // shows as latency too, and must be told apart from the cluster's.
+    private readonly SiloTimeline _ownTimeline = SiloTimeline.Start();
+    private readonly GcPauses _ownGc;
+    private readonly System.Diagnostics.Stopwatch _sinceStart = System.Diagnostics.Stopwatch.StartNew();
 
     private BenchCluster(PostgresServer postgres, string connectionString)
     {
         Postgres = postgres;
         ConnectionString = connectionString;
+        _ownGc = new GcPauses(_ownTimeline);
         _onExit = (_, _) =>
         {
             foreach (var child in _children.ToArray()) child.KillNow();
@@ -179,6 +185,10 @@ public sealed class BenchCluster : IAsyncDisposable
 
     public ClusterView View => Client.GetRequiredService<IClusterViewSource>().Current;
 
+    /// <summary>A timeline's longest pause and commit in each second of the open loop, formatted and joined.</summary>
+    private static string EachSecond(OpenLoopResult open, SiloTimeline timeline, Func<(double Gc, double Commit), string> format) =>
+        string.Join("  ", Enumerable.Range(0, open.PerSecond.Count).Select(i => format(timeline.Longest(open.StartedAt.AddSeconds(i), TimeSpan.FromSeconds(1)))));
+
     /// <summary>Keep the silo logs (a failed or suspicious run).</summary>
     public void KeepLogs() => _keepLogs = true;
 
@@ -211,10 +221,15 @@ public sealed class BenchCluster : IAsyncDisposable
             foreach (var summary in lastLines.Where(l => l.StartsWith("transactions:", StringComparison.Ordinal) || l.StartsWith("gc:", StringComparison.Ordinal)))
                 Console.WriteLine($"{child.Name,-12} {summary}");
             if (OpenLoop is { } open && lastLines.Select(SiloTimeline.Parse).FirstOrDefault(t => t is not null) is { } timeline)
-                Console.WriteLine($"{child.Name,-12} at 70 %, each second's longest GC pause / database commit ms: " + string.Join("  ",
-                    Enumerable.Range(0, open.PerSecond.Count).Select(i => timeline.Longest(open.StartedAt.AddSeconds(i), TimeSpan.FromSeconds(1)))
-                        .Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.Gc:0.0} / {l.Commit:0.0}"))));
+                Console.WriteLine($"{child.Name,-12} at 70 %, each second's longest GC pause / database commit ms: " +
+                    EachSecond(open, timeline, l => string.Create(CultureInfo.InvariantCulture, $"{l.Gc:0.0} / {l.Commit:0.0}")));
         }
+        Console.WriteLine($"{"bench",-12} {_ownGc.Summary(_sinceStart.Elapsed)}");
+        if (OpenLoop is { } loop)
+            Console.WriteLine($"{"bench",-12} at 70 %, each second's longest GC pause ms: " +
+                EachSecond(loop, _ownTimeline, l => string.Create(CultureInfo.InvariantCulture, $"{l.Gc:0.0}")));
+        _ownGc.Dispose();
+        _ownTimeline.Dispose();
         if (_topStatements > 0) await PrintTopStatementsAsync();
         if (_walMegabytes > 0)
         {

@@ -7,7 +7,8 @@ namespace BankGrains.Bench;
 /// <summary>
 /// A silo's longest GC pause and longest database commit in each 100 ms of its life, so the bench can
 /// tell, second by second, whether a latency spike of the open loop was the silo's collector, the
-/// database, or neither. The silo host prints it as one <c>timeline:</c> line when it stops.
+/// database, or neither. The silo host prints it as one <c>timeline:</c> line when it stops; the bench
+/// keeps one of its own process too (GC pauses only), since the open loop's clock runs there.
 /// </summary>
 public sealed class SiloTimeline : IDisposable
 {

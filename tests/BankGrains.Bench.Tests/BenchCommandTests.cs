@@ -80,6 +80,9 @@ public sealed class BenchCommandTests
         // The open loop's second, with the silo's longest GC pause and database commit in it (commits ran, so one is > 0).
         var timeline = Regex.Match(output, @"silo-1 +at 70 %, each second's longest GC pause / database commit ms: (?<gc>\d+\.\d) / (?<commit>\d+\.\d)");
         Assert.True(timeline.Success && double.Parse(timeline.Groups["commit"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, output);
+        // The load generator's own collector, second by second: a client-side pause is latency too.
+        Assert.Matches(@"bench +gc: \d+ collections", output);
+        Assert.Matches(@"bench +at 70 %, each second's longest GC pause ms: \d+\.\d", output);
         var last = ResultLine.Match(LastLine(output));
         Assert.True(last.Success, $"the last line is not a RESULT line:\n{output}");
         Assert.Equal("uniform-client", last.Groups["scenario"].Value);
