@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using BankGrains.Grains;
 using BankGrains.Runtime;
@@ -31,7 +32,7 @@ public sealed class BenchCluster : IAsyncDisposable
     // shows as latency too, and must be told apart from the cluster's.
     private readonly SiloTimeline _ownTimeline = SiloTimeline.Start();
     private readonly GcPauses _ownGc;
-    private readonly System.Diagnostics.Stopwatch _sinceStart = System.Diagnostics.Stopwatch.StartNew();
+    private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
 
     private BenchCluster(PostgresServer postgres, string connectionString)
     {
@@ -51,6 +52,7 @@ public sealed class BenchCluster : IAsyncDisposable
 
     /// <summary>The postmaster's pid (first line of postmaster.pid): its process tree is PostgreSQL's CPU.</summary>
     public int PostgresPid => int.Parse(File.ReadLines(Path.Combine(Postgres.DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+
     public IReadOnlyList<SiloChild> Silos => _children.Where(c => c.Name != "api").ToList();
     public SiloChild? Api => _children.FirstOrDefault(c => c.Name == "api");
     public IServiceProvider Client => _client!.Services;
