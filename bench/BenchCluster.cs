@@ -276,7 +276,7 @@ public sealed class BenchCluster : IAsyncDisposable
             await using var connection = new NpgsqlConnection(ConnectionString);
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand(
-                "SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 150), total_plan_time FROM pg_stat_statements " +
+                "SELECT calls, total_exec_time, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 150), total_plan_time, plans FROM pg_stat_statements " +
                 "ORDER BY total_exec_time + total_plan_time DESC LIMIT @top", connection);
             command.Parameters.AddWithValue("top", _topStatements);
             await using var reader = await command.ExecuteReaderAsync();
@@ -284,8 +284,9 @@ public sealed class BenchCluster : IAsyncDisposable
             Console.WriteLine("postgres     statements by total execution + planning time (whole run; pg_stat_statements):");
             while (await reader.ReadAsync())
             {
-                var (calls, totalMs, rows, planMs) = (reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2), reader.GetDouble(4));
-                var planning = planMs > 0 ? $" (+{planMs / Math.Max(1, calls):0.000} planning)" : "";
+                var (calls, totalMs, rows, planMs, plans) = (reader.GetInt64(0), reader.GetDouble(1), reader.GetInt64(2), reader.GetDouble(4), reader.GetInt64(5));
+                // Planned about as often as called: the cached plan is not being used.
+                var planning = planMs > 0 ? $" (+{planMs / Math.Max(1, calls):0.000} planning, planned {plans} times)" : "";
                 Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"  {totalMs,10:0} ms {calls,9} calls {totalMs / Math.Max(1, calls),8:0.000} ms/call{planning} {rows,9} rows  {reader.GetString(3)}"));
             }
