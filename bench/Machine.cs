@@ -51,7 +51,11 @@ public static class Machine
 }
 
 /// <summary>Per process: its share of all cores (CPU seconds / wall seconds / cores, 1.0 = every core busy) and its CPU seconds; the machine's busy share over the same window.</summary>
-public sealed record CpuUsage(IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds);
+public sealed record CpuUsage(IReadOnlyList<(string Name, double Share, double CpuSeconds)> Processes, double? MachineBusy, double WallSeconds)
+{
+    /// <summary>The whole machine's busy time over the window, in CPU-seconds (as the processes' are).</summary>
+    public double? MachineCpuSeconds => MachineBusy * Environment.ProcessorCount * WallSeconds;
+}
 
 /// <summary>CPU time of a set of processes (and the machine) between two snapshots.</summary>
 public sealed class CpuMeter

@@ -34,7 +34,7 @@ public static class Report
         var tracked = cpu.Processes.Sum(p => p.Share);
         var rest = cpu.Processes.Any(p => p.Name == PostgresName) ? "the kernel" : "PostgreSQL, the kernel";
         if (cpu.MachineBusy is { } busy)
-            Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is {rest} and anything else running{PerCall(busy * Environment.ProcessorCount * cpu.WallSeconds)})"));
+            Console.WriteLine(string.Create(inv, $"cpu          machine  {busy * 100,5:0.0} % busy in all (the processes above: {tracked * 100:0.0} %; the rest is {rest} and anything else running{PerCall(cpu.MachineCpuSeconds ?? 0)})"));
         if (atSeventyPercent is { } open)
         {
             Console.WriteLine(string.Create(inv,
@@ -55,7 +55,7 @@ public static class Report
             if (baselineCpu is not null)
                 Console.WriteLine("             cpu per call: " + string.Join(", ",
                     baselineCpu.Processes.Select(p => string.Create(inv, $"{p.Name} {MicrosPerCall(p.CpuSeconds, baselineTps, baselineCpu):0} µs"))
-                        .Append(string.Create(inv, $"machine {MicrosPerCall((baselineCpu.MachineBusy ?? 0) * Environment.ProcessorCount * baselineCpu.WallSeconds, baselineTps, baselineCpu):0} µs"))));
+                        .Append(string.Create(inv, $"machine {MicrosPerCall(baselineCpu.MachineCpuSeconds ?? 0, baselineTps, baselineCpu):0} µs"))));
             Console.WriteLine(string.Create(inv, $"ratio        {ratio:0.00}× the baseline"));
             // What the database alone allows: a bound no work in the silo, client or Api can lift.
             if (cpu.Processes.FirstOrDefault(p => p.Name == PostgresName) is { CpuSeconds: > 0 } postgres && result.CallsPerSecond > 0)
