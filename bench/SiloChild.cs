@@ -61,6 +61,8 @@ public sealed class SiloChild : IAsyncDisposable
         info.ArgumentList.Add($"http://127.0.0.1:{port}");
         if (siloPort is { } silo) AsSilo(info, "api", silo);
         else info.Environment["Cluster__Role"] = "client";
+        // The Api ends with the same closing lines as a bench silo (StartupHook, loaded from this bench).
+        info.Environment["DOTNET_STARTUP_HOOKS"] = typeof(StartupHook).Assembly.Location;
         return Start("api", port, info, logDirectory, stopsOnSigterm: true);
     }
 
@@ -209,10 +211,19 @@ public static class SiloHost
             lifetime.StopApplication();
         });
         await host.RunAsync();
-        var transactions = Runtime.Transactions.TransactionMetrics.Snapshot();
-        Console.WriteLine($"transactions: {transactions}");
-        Console.WriteLine(gcPauses.Summary(started.Elapsed, transactions.Committed));
-        Console.WriteLine(timeline.Format());
+        PrintSummary(timeline, gcPauses, started.Elapsed);
         return 0;
+    }
+
+    /// <summary>
+    /// The closing lines the bench reads from a silo's log (and from the Api's, see <see cref="StartupHook"/>):
+    /// its transactions, when it ran any, its GC pauses, and its timeline.
+    /// </summary>
+    internal static void PrintSummary(SiloTimeline timeline, GcPauses gcPauses, TimeSpan elapsed)
+    {
+        var transactions = Runtime.Transactions.TransactionMetrics.Snapshot();
+        if (transactions.Committed + transactions.Aborted > 0) Console.WriteLine($"transactions: {transactions}");
+        Console.WriteLine(gcPauses.Summary(elapsed, transactions.Committed));
+        Console.WriteLine(timeline.Format());
     }
 }

@@ -100,6 +100,11 @@ public sealed class BenchCommandTests
         Assert.DoesNotContain("started silo-1", output);
         Assert.Contains("ledger verifies", output);
         Assert.Matches(@"cpu +api .* µs per call\)", output);
+        // The Api ends with a bench silo's closing lines too (the bench's startup hook): it committed transactions.
+        Assert.Matches(@"api +transactions: committed [1-9]", output);
+        Assert.Matches(@"api +gc: \d+ collections", output);
+        var timeline = Regex.Match(output, @"api +at 70 %, each second's longest GC pause / database commit ms: (?<gc>\d+\.\d) / (?<commit>\d+\.\d)");
+        Assert.True(timeline.Success && double.Parse(timeline.Groups["commit"].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, output);
         var last = ResultLine.Match(LastLine(output));
         Assert.True(last.Success, $"the last line is not a RESULT line:\n{output}");
         Assert.Equal("uniform-rest", last.Groups["scenario"].Value);
