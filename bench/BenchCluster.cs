@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using BankGrains.Grains;
 using BankGrains.Runtime;
@@ -32,7 +31,6 @@ public sealed class BenchCluster : IAsyncDisposable
     // shows as latency too, and must be told apart from the cluster's.
     private readonly SiloTimeline _ownTimeline = SiloTimeline.Start();
     private readonly GcPauses _ownGc;
-    private readonly Stopwatch _sinceStart = Stopwatch.StartNew();
 
     private BenchCluster(PostgresServer postgres, string connectionString)
     {
@@ -226,7 +224,7 @@ public sealed class BenchCluster : IAsyncDisposable
                 Console.WriteLine($"{child.Name,-12} at 70 %, each second's longest GC pause / database commit ms: " +
                     EachSecond(open, timeline, l => string.Create(CultureInfo.InvariantCulture, $"{l.Gc:0.0} / {l.Commit:0.0}")));
         }
-        Console.WriteLine($"{"bench",-12} {_ownGc.Summary(_sinceStart.Elapsed)}");
+        Console.WriteLine($"{"bench",-12} {_ownGc.Summary()}");
         if (OpenLoop is { } loop)
             Console.WriteLine($"{"bench",-12} at 70 %, each second's longest GC pause ms: " +
                 EachSecond(loop, _ownTimeline, l => string.Create(CultureInfo.InvariantCulture, $"{l.Gc:0.0}")));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Tracing;
 using System.Globalization;
 
@@ -16,6 +17,7 @@ public sealed class GcPauses(SiloTimeline timeline) : EventListener
 
     private readonly object _gate = new();
     private readonly int[] _gen0To2 = new int[3];
+    private readonly long _startedAt = Stopwatch.GetTimestamp();
     private long _suspendedAt;
     private int _pauses;
     private double _totalMs, _longestMs;
@@ -51,9 +53,10 @@ public sealed class GcPauses(SiloTimeline timeline) : EventListener
         }
     }
 
-    /// <summary>One line for the end of a run; with <paramref name="committed"/> transactions, the bytes allocated per transaction too.</summary>
-    public string Summary(TimeSpan wall, long committed = 0)
+    /// <summary>One line for the end of a run, over the time since this listener started; with <paramref name="committed"/> transactions, the bytes allocated per transaction too.</summary>
+    public string Summary(long committed = 0)
     {
+        var wall = Stopwatch.GetElapsedTime(_startedAt);
         // Over the whole process, warm-up included: the allocation rate is what drives the collections.
         var allocated = GC.GetTotalAllocatedBytes();
         var perTransaction = committed > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({allocated / 1024.0 / committed:0.0} KB per committed transaction)") : "";

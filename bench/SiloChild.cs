@@ -191,7 +191,6 @@ public static class SiloHost
     {
         using var timeline = SiloTimeline.Start();
         using var gcPauses = new GcPauses(timeline);
-        var started = System.Diagnostics.Stopwatch.StartNew();
         var builder = Host.CreateApplicationBuilder(args);
         builder.Services.AddBankGrains(builder.Configuration, typeof(PingGrain).Assembly, typeof(Grains.AccountGrain).Assembly);
         using var host = builder.Build();
@@ -211,7 +210,7 @@ public static class SiloHost
             lifetime.StopApplication();
         });
         await host.RunAsync();
-        PrintSummary(timeline, gcPauses, started.Elapsed);
+        PrintSummary(timeline, gcPauses);
         return 0;
     }
 
@@ -219,11 +218,11 @@ public static class SiloHost
     /// The closing lines the bench reads from a silo's log (and from the Api's, see <see cref="StartupHook"/>):
     /// its transactions, when it ran any, its GC pauses, and its timeline.
     /// </summary>
-    internal static void PrintSummary(SiloTimeline timeline, GcPauses gcPauses, TimeSpan elapsed)
+    internal static void PrintSummary(SiloTimeline timeline, GcPauses gcPauses)
     {
         var transactions = Runtime.Transactions.TransactionMetrics.Snapshot();
         if (transactions.Committed + transactions.Aborted > 0) Console.WriteLine($"transactions: {transactions}");
-        Console.WriteLine(gcPauses.Summary(elapsed, transactions.Committed));
+        Console.WriteLine(gcPauses.Summary(transactions.Committed));
         Console.WriteLine(timeline.Format());
     }
 }

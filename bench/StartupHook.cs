@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using BankGrains.Bench;
 
 /// <summary>
@@ -13,7 +12,6 @@ internal static class StartupHook
     {
         var timeline = SiloTimeline.Start();
         var gcPauses = new GcPauses(timeline);
-        var started = Stopwatch.StartNew();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => SiloHost.PrintSummary(timeline, gcPauses, started.Elapsed);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => SiloHost.PrintSummary(timeline, gcPauses);
     }
 }
